@@ -1,0 +1,196 @@
+/**
+ * The SDK's single running instance: a private `TracerProvider` with one
+ * `BentoLabsSpanProcessor`, created by `init()` or lazily by the first recording call. It is
+ * never registered globally, so the host's `trace.getTracer()` never reaches it and ours never
+ * reaches the host's exporters.
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { disabledByEnvironment, redactKey, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
+import { BentoAuthError } from './errors.js';
+import { configureLogger, log } from './logger.js';
+import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
+import { SDK_VERSION } from './version.js';
+
+export interface Client {
+  readonly options: Readonly<ResolvedOptions>;
+  readonly provider: BasicTracerProvider;
+  readonly processor: BentoLabsSpanProcessor;
+  readonly tracer: Tracer;
+  readonly startedAt: number;
+}
+
+interface State {
+  client: Client | undefined;
+  /** `init({ enabled: false })` or BENTOLABS_ENABLED=false: recording calls are no-ops. */
+  disabled: boolean;
+  /** Why the last (lazy or explicit) initialisation failed; shown by `status()`. */
+  initError: Error | undefined;
+  /** Lazy initialisation is tried once; after a failure only `init()` tries again. */
+  lazyTried: boolean;
+  detachExitHooks: (() => void) | undefined;
+}
+
+// Shared by the ESM and CommonJS copies of the SDK (see context.ts).
+const KEY = Symbol.for('@bentolabs/sdk/state');
+const holder = globalThis as unknown as Record<symbol, State | undefined>;
+const state: State = (holder[KEY] ??= { client: undefined, disabled: false, initError: undefined, lazyTried: false, detachExitHooks: undefined });
+
+function start(options: Readonly<ResolvedOptions>): Client {
+  const processor = new BentoLabsSpanProcessor(options);
+  const provider = new BasicTracerProvider({
+    // Explicit, so a host's OTEL_TRACES_SAMPLER or OTEL_*_LIMIT variables do not thin out our spans.
+    sampler: new AlwaysOnSampler(),
+    spanLimits: { attributeCountLimit: 4096, attributeValueLengthLimit: options.maxAttributeValueLength + 64, eventCountLimit: 1024 },
+    resource: resourceFromAttributes({
+      'service.name': options.serviceName,
+      'telemetry.sdk.name': '@bentolabs/sdk',
+      'telemetry.sdk.language': 'nodejs',
+      'telemetry.sdk.version': SDK_VERSION,
+    }),
+    spanProcessors: [processor],
+  });
+  const client: Client = { options, provider, processor, tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION), startedAt: Date.now() };
+  if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor);
+  return client;
+}
+
+/**
+ * Starts the SDK. Optional: the first recording call initialises from the environment. Throws
+ * `BentoAuthError`/`BentoConfigError` for unusable options; calling it again with the same key
+ * and URL is a no-op, with others it throws `already_initialized` (call `shutdown()` first).
+ * @example
+ * init({ apiKey: process.env.BENTOLABS_API_KEY, baseUrl: 'http://localhost:8080' });
+ */
+export function init(options: BentoOptions = {}): void {
+  try {
+    if (disabledByEnvironment(options)) {
+      configureLogger(options.logLevel ?? 'warn', options.logger);
+      if (state.client) throw new BentoAuthError('already_initialized', 'init({ enabled: false }) while the SDK is running; call shutdown() first.');
+      state.disabled = true;
+      state.initError = undefined;
+      return;
+    }
+    const resolved = resolveOptions(options);
+    if (state.client) {
+      const running = state.client.options;
+      if (running.apiKey === resolved.apiKey && running.baseUrl === resolved.baseUrl) return;
+      throw new BentoAuthError(
+        'already_initialized',
+        `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. Call shutdown() before init() to rotate them.`,
+      );
+    }
+    configureLogger(resolved.logLevel, resolved.logger);
+    warnAboutCleartext(resolved);
+    state.client = start(resolved);
+    state.disabled = false;
+    state.initError = undefined;
+    log.debug(`Initialised: ${resolved.tracesUrl}, key ${redactKey(resolved.apiKey)}, ${resolved.protocol}.`);
+  } catch (error) {
+    if (!(error instanceof BentoAuthError && error.code === 'already_initialized')) state.initError = error as Error;
+    throw error;
+  }
+}
+
+function warnAboutCleartext(options: ResolvedOptions): void {
+  const url = new URL(options.baseUrl);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol === 'http:' && !loopback) {
+    log.warn(`baseUrl ${options.baseUrl} uses http:// to a host other than this machine: the API key travels in clear text. Use https://.`);
+  }
+}
+
+/** The running client, initialising lazily from the environment on first use; `undefined` = no-op. */
+export function getClient(): Client | undefined {
+  if (state.client) return state.client;
+  if (state.disabled || state.lazyTried) return undefined;
+  state.lazyTried = true;
+  try {
+    init();
+  } catch (error) {
+    if (state.disabled) return undefined;
+    // A recording call must never throw into the host: say once why nothing will be sent.
+    log.warn(`Not initialised, so nothing is recorded: ${(error as Error).message} Recording calls are no-ops until init() succeeds.`);
+    return undefined;
+  }
+  return state.client;
+}
+
+/** Whether recording calls do anything right now (for cheap early exits). */
+export function peekClient(): Client | undefined {
+  return state.client;
+}
+
+export function initState(): { initialised: boolean; disabled: boolean; initError: Error | undefined; lazyTried: boolean } {
+  return { initialised: state.client !== undefined, disabled: state.disabled, initError: state.initError, lazyTried: state.lazyTried };
+}
+
+const NOT_RUNNING: FlushResult = { ok: true, exported: 0, dropped: 0 };
+
+/**
+ * Exports everything recorded before the call. Resolves (never rejects) when it is delivered,
+ * dropped, or `timeoutMillis` (default `exportTimeoutMillis`) passed.
+ * @example
+ * const { ok, dropped } = await flush({ timeoutMillis: 2000 });
+ */
+export async function flush(options: { timeoutMillis?: number } = {}): Promise<FlushResult> {
+  const client = state.client;
+  if (!client) return NOT_RUNNING;
+  try {
+    return await client.processor.flush(options.timeoutMillis);
+  } catch (error) {
+    return { ok: false, exported: 0, dropped: 0, error: String(error) };
+  }
+}
+
+/**
+ * Flushes, then stops the SDK. A later recording call initialises it again from the environment,
+ * and `init()` may then use other credentials.
+ * @example
+ * process.on('SIGTERM', () => void shutdown());
+ */
+export async function shutdown(options: { timeoutMillis?: number } = {}): Promise<FlushResult> {
+  const client = state.client;
+  state.client = undefined;
+  state.disabled = false;
+  state.lazyTried = false;
+  state.initError = undefined;
+  state.detachExitHooks?.();
+  state.detachExitHooks = undefined;
+  if (!client) return NOT_RUNNING;
+  const result = await client.processor.flush(options.timeoutMillis).catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
+  await client.provider.shutdown().catch(() => undefined);
+  return result;
+}
+
+/**
+ * `beforeExit` covers scripts that end naturally; SIGTERM/SIGINT cover containers and Ctrl-C.
+ * Adding a signal listener disables Node's default "exit on signal", so when ours is the only
+ * listener we flush and then re-raise the signal to keep the process's own exit behaviour.
+ */
+function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
+  if (typeof process === 'undefined' || typeof process.on !== 'function') return () => undefined;
+  const onBeforeExit = () => {
+    const c = processor.counters();
+    // beforeExit fires again after our async work; only flush when there is something left.
+    if (c.queued + c.inFlight > 0) void processor.flush();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    const alone = process.listenerCount(signal) === 1;
+    void processor.flush(Math.min(processor.exporter.options.exportTimeoutMillis, 3000)).finally(() => {
+      if (!alone) return;
+      detach();
+      process.kill(process.pid, signal);
+    });
+  };
+  process.on('beforeExit', onBeforeExit);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const detach = () => {
+    process.off('beforeExit', onBeforeExit);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  return detach;
+}

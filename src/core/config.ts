@@ -1,0 +1,222 @@
+/**
+ * Option resolution: the only module that reads `process.env`. Every option resolves as
+ * `explicit argument ?? environment ?? default`, written once per field.
+ */
+import { BentoAuthError, BentoConfigError } from './errors.js';
+import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
+
+/** A value, or a zero-argument function evaluated for every span (a throwing one is ignored). */
+export type IdentitySource<T> = T | (() => T | undefined);
+
+/** Wire encoding of OTLP/HTTP requests. */
+export type BentoProtocol = 'http/protobuf' | 'http/json';
+
+/** Options of `init()`, `resolveOptions()`, `BentoLabsSpanProcessor` and `BentoLabsTraceExporter`. */
+export interface BentoOptions {
+  /** API key, starting with `bl_pk_`. Env: `BENTOLABS_API_KEY`. Required. */
+  apiKey?: string;
+  /** Where spans go; `/v1/traces` is appended. Env: `BENTOLABS_BASE_URL`. @default 'https://api.bentolabs.ai' */
+  baseUrl?: string;
+  /** OTLP encoding. Env: `BENTOLABS_PROTOCOL`. @default 'http/protobuf' */
+  protocol?: BentoProtocol;
+  /** `false` turns every call into a cheap no-op. Env: `BENTOLABS_ENABLED` (`false`/`0` disables). @default true */
+  enabled?: boolean;
+  /** Threshold of the SDK's own log lines. Env: `BENTOLABS_LOG_LEVEL`. @default 'warn' */
+  logLevel?: LogLevel;
+  /** Receives the SDK's log lines instead of `console`. */
+  logger?: BentoLogger;
+  /** Default `gen_ai.user.id` for every span. */
+  userId?: IdentitySource<string>;
+  /** Default `gen_ai.conversation.id` for every span. */
+  sessionId?: IdentitySource<string>;
+  /** Default `langfuse.tags` for every span. */
+  tags?: IdentitySource<string[]>;
+  /** Spans held before the oldest is dropped. @default 2048 */
+  maxQueueSize?: number;
+  /** Delay between scheduled exports. @default 5000 */
+  scheduledDelayMillis?: number;
+  /** Spans per export request; an export starts as soon as this many wait. @default 512 */
+  maxExportBatchSize?: number;
+  /** Time one export request may take, retries included. @default 10000 */
+  exportTimeoutMillis?: number;
+  /** Longest attribute value in characters; longer ones are truncated with a marker. @default 1048576 */
+  maxAttributeValueLength?: number;
+  /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
+  flushOnExit?: boolean;
+  /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
+  serviceName?: string;
+}
+
+/** Options after resolution: every field has its final value. */
+export interface ResolvedOptions {
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  readonly tracesUrl: string;
+  readonly protocol: BentoProtocol;
+  readonly enabled: boolean;
+  readonly logLevel: LogLevel;
+  readonly logger: BentoLogger | undefined;
+  readonly userId: IdentitySource<string> | undefined;
+  readonly sessionId: IdentitySource<string> | undefined;
+  readonly tags: IdentitySource<string[]> | undefined;
+  readonly maxQueueSize: number;
+  readonly scheduledDelayMillis: number;
+  readonly maxExportBatchSize: number;
+  readonly exportTimeoutMillis: number;
+  readonly maxAttributeValueLength: number;
+  readonly flushOnExit: boolean;
+  readonly serviceName: string;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.bentolabs.ai';
+export const API_KEY_PREFIX = 'bl_pk_';
+
+/** `bl_pk_…abcd`: enough to tell keys apart, never enough to use one. */
+export function redactKey(key: string | undefined): string {
+  if (!key) return '(none)';
+  if (!key.startsWith(API_KEY_PREFIX)) return `${key.slice(0, 3)}… (${key.length} chars)`;
+  return key.length >= API_KEY_PREFIX.length + 8 ? `${API_KEY_PREFIX}…${key.slice(-4)}` : `${API_KEY_PREFIX}…`;
+}
+
+function env(name: string): string | undefined {
+  const value = typeof process !== 'undefined' ? process.env[name] : undefined;
+  // An exported-but-empty variable (`BENTOLABS_BASE_URL=`) means "unset", as in most SDKs.
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `\`${value}\``;
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return `${typeof value} \`${String(value)}\``;
+}
+
+function invalid(option: string, expected: string, got: unknown, envName?: string): BentoConfigError {
+  const source = envName ? ` (from ${envName})` : '';
+  return new BentoConfigError('invalid_option', option, `Expected \`${option}\`${source} to be ${expected}, got ${describe(got)}.`);
+}
+
+function resolveApiKey(explicit: unknown): string {
+  if (explicit !== undefined && typeof explicit !== 'string') {
+    throw new BentoAuthError('invalid_api_key_format', `Expected \`apiKey\` to be a string starting with \`${API_KEY_PREFIX}\`, got ${describe(explicit)}.`);
+  }
+  const key = explicit ?? env('BENTOLABS_API_KEY');
+  if (key === undefined || key === '') {
+    throw new BentoAuthError(
+      'missing_api_key',
+      'No API key: pass `apiKey` to init() or set BENTOLABS_API_KEY in the environment of this process (a key set in your shell profile does not reach processes started elsewhere).',
+    );
+  }
+  if (!key.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length || /\s/.test(key)) {
+    const from = explicit === undefined ? ' (from BENTOLABS_API_KEY)' : '';
+    throw new BentoAuthError('invalid_api_key_format', `Expected the API key${from} to start with \`${API_KEY_PREFIX}\` and contain no spaces, got ${redactKey(key)}.`);
+  }
+  return key;
+}
+
+function resolveBaseUrl(explicit: unknown): string {
+  if (explicit !== undefined && typeof explicit !== 'string') throw invalid('baseUrl', 'a string URL', explicit);
+  const fromEnv = explicit === undefined ? env('BENTOLABS_BASE_URL') : undefined;
+  const raw = explicit ?? fromEnv ?? DEFAULT_BASE_URL;
+  const source = fromEnv !== undefined ? ' (from BENTOLABS_BASE_URL)' : '';
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // `localhost:8080` parses as a URL whose scheme is `localhost:`, so the scheme check does both jobs.
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new BentoConfigError('invalid_base_url', 'baseUrl', `Expected \`baseUrl\`${source} to start with http:// or https://, got \`${raw}\`.`);
+  }
+  if (url.search || url.hash) {
+    throw new BentoConfigError('invalid_base_url', 'baseUrl', `Expected \`baseUrl\`${source} without a query or fragment, got \`${raw}\`.`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function resolveEnabled(explicit: unknown): boolean {
+  if (explicit !== undefined && typeof explicit !== 'boolean') throw invalid('enabled', 'a boolean', explicit);
+  if (explicit !== undefined) return explicit;
+  const raw = env('BENTOLABS_ENABLED');
+  if (raw === undefined) return true;
+  const lower = raw.toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  throw invalid('enabled', '`true`, `false`, `1` or `0`', raw, 'BENTOLABS_ENABLED');
+}
+
+function resolveChoice<T extends string>(option: string, envName: string, allowed: readonly T[], explicit: unknown, fallback: T): T {
+  const fromEnv = explicit === undefined ? env(envName) : undefined;
+  const value = explicit ?? fromEnv?.toLowerCase() ?? fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(option, `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`, value, fromEnv !== undefined ? envName : undefined);
+  }
+  return value as T;
+}
+
+function resolveCount(option: string, explicit: unknown, fallback: number, min = 1): number {
+  if (explicit === undefined) return fallback;
+  if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min) {
+    throw invalid(option, `an integer >= ${min}`, explicit);
+  }
+  return explicit;
+}
+
+function resolveSource<T>(option: string, explicit: unknown, check: (v: unknown) => boolean, expected: string): IdentitySource<T> | undefined {
+  if (explicit === undefined || typeof explicit === 'function' || check(explicit)) return explicit as IdentitySource<T> | undefined;
+  throw invalid(option, expected, explicit);
+}
+
+function resolveServiceName(explicit: unknown): string {
+  if (explicit !== undefined && (typeof explicit !== 'string' || explicit === '')) throw invalid('serviceName', 'a non-empty string', explicit);
+  return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
+}
+
+const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === 'string');
+
+/**
+ * Resolves options from arguments, then the environment, then defaults, without starting
+ * anything. Throws `BentoAuthError` or `BentoConfigError` for values it cannot use.
+ * @example
+ * console.log(resolveOptions().baseUrl); // where spans would go from this process
+ */
+export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOptions> {
+  if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
+  const apiKey = resolveApiKey(options.apiKey);
+  const baseUrl = resolveBaseUrl(options.baseUrl);
+  const maxQueueSize = resolveCount('maxQueueSize', options.maxQueueSize, 2048);
+  const maxExportBatchSize = resolveCount('maxExportBatchSize', options.maxExportBatchSize, 512);
+  if (maxExportBatchSize > maxQueueSize) {
+    throw invalid('maxExportBatchSize', `at most \`maxQueueSize\` (${maxQueueSize})`, maxExportBatchSize);
+  }
+  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.warn !== 'function')) {
+    throw invalid('logger', 'an object with debug/info/warn/error methods', options.logger);
+  }
+  if (options.flushOnExit !== undefined && typeof options.flushOnExit !== 'boolean') throw invalid('flushOnExit', 'a boolean', options.flushOnExit);
+  return Object.freeze({
+    apiKey,
+    baseUrl,
+    tracesUrl: `${baseUrl}/v1/traces`,
+    protocol: resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options.protocol, 'http/protobuf'),
+    enabled: resolveEnabled(options.enabled),
+    logLevel: resolveChoice<LogLevel>('logLevel', 'BENTOLABS_LOG_LEVEL', LOG_LEVELS, options.logLevel, 'warn'),
+    logger: options.logger,
+    userId: resolveSource<string>('userId', options.userId, (v) => typeof v === 'string', 'a string or a function'),
+    sessionId: resolveSource<string>('sessionId', options.sessionId, (v) => typeof v === 'string', 'a string or a function'),
+    tags: resolveSource<string[]>('tags', options.tags, isStringArray, 'an array of strings or a function'),
+    maxQueueSize,
+    scheduledDelayMillis: resolveCount('scheduledDelayMillis', options.scheduledDelayMillis, 5000, 0),
+    maxExportBatchSize,
+    exportTimeoutMillis: resolveCount('exportTimeoutMillis', options.exportTimeoutMillis, 10000),
+    maxAttributeValueLength: resolveCount('maxAttributeValueLength', options.maxAttributeValueLength, 1024 * 1024, 16),
+    flushOnExit: options.flushOnExit ?? true,
+    serviceName: resolveServiceName(options.serviceName),
+  });
+}
+
+/** Whether the environment disables the SDK, read without requiring an API key. */
+export function disabledByEnvironment(options: BentoOptions = {}): boolean {
+  return !resolveEnabled(options?.enabled);
+}

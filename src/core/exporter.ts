@@ -1,0 +1,153 @@
+/**
+ * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, serialized by OpenTelemetry's
+ * own OTLP serializers (protobuf by default, JSON on request), with the behaviours a BentoLabs
+ * endpoint needs: JSON fallback after a 415, batch splitting after a 413, an actionable message
+ * for 401/403, and an outcome record that `status()` reports.
+ */
+import { context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
+import { log, logOnce, RateLimitedLog } from './logger.js';
+import { sendWithRetry, type SendOutcome } from './transport.js';
+import { SDK_VERSION } from './version.js';
+
+/** The last export request's result, as `status()` shows it. */
+export interface ExportOutcome {
+  /** Epoch milliseconds when the request finished. */
+  at: number;
+  ok: boolean;
+  spans: number;
+  httpStatus?: number;
+  error?: string;
+  protocol: BentoProtocol;
+}
+
+const CONTENT_TYPE: Record<BentoProtocol, string> = {
+  'http/protobuf': 'application/x-protobuf',
+  'http/json': 'application/json',
+};
+
+/** Spans the endpoint accepted, and how many it lost (failed for good or rejected). */
+export interface ExportTally {
+  exported: number;
+  rejected: number;
+}
+
+/**
+ * A `SpanExporter` for users who run their own OpenTelemetry `TracerProvider`.
+ * Resolves options at construction, so it throws `BentoAuthError` without a valid key.
+ * @example
+ * const provider = new BasicTracerProvider({
+ *   spanProcessors: [new BatchSpanProcessor(new BentoLabsTraceExporter({ apiKey: 'bl_pk_...' }))],
+ * });
+ */
+export class BentoLabsTraceExporter implements SpanExporter {
+  readonly options: Readonly<ResolvedOptions>;
+  private protocol: BentoProtocol;
+  private inFlight = new Set<Promise<unknown>>();
+  private stopped = false;
+  /** The most recent request's result; `undefined` before the first. */
+  lastOutcome: ExportOutcome | undefined;
+  /** Counts every request, for diagnostics. */
+  readonly counts = { requests: 0, failedRequests: 0 };
+  private readonly authLog: RateLimitedLog;
+  private readonly failLog = new RateLimitedLog('warn', 10_000, (n) => `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`);
+
+  constructor(options: BentoOptions = {}) {
+    this.options = resolveOptions(options);
+    this.protocol = this.options.protocol;
+    this.authLog = new RateLimitedLog('error', 60_000, (n) =>
+      `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
+      'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+    );
+  }
+
+  /** The encoding in use now: `http/json` after the endpoint refused protobuf. */
+  get currentProtocol(): BentoProtocol {
+    return this.protocol;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exportWithTally(spans).then(
+      (tally) => resultCallback(tally.rejected === 0 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(this.lastOutcome?.error ?? 'export failed') }),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  /** Exports and says exactly how many spans were accepted and how many were lost. Never rejects. */
+  exportWithTally(spans: ReadableSpan[]): Promise<ExportTally> {
+    if (this.stopped || spans.length === 0) return Promise.resolve({ exported: 0, rejected: spans.length });
+    // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
+    // trace nor injects its `traceparent` header into it.
+    const deadline = Date.now() + this.options.exportTimeoutMillis;
+    const work = context.with(suppressTracing(context.active()), () => this.send(spans, deadline)).catch((error: unknown) => {
+      log.error(`Unexpected export error: ${String(error)}`);
+      return { exported: 0, rejected: spans.length };
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return work;
+  }
+
+  private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
+    const protocol = this.protocol;
+    const body = protocol === 'http/json' ? JsonTraceSerializer.serializeRequest(spans) : ProtobufTraceSerializer.serializeRequest(spans);
+    if (!body) return { exported: 0, rejected: spans.length };
+    const outcome = await sendWithRetry(
+      this.options.tracesUrl,
+      body,
+      { Authorization: `Bearer ${this.options.apiKey}`, 'Content-Type': CONTENT_TYPE[protocol], 'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}` },
+      deadline,
+    );
+    this.counts.requests++;
+    this.record(outcome, spans.length, protocol);
+    if (outcome.ok) return { exported: spans.length - this.partialRejections(outcome, protocol), rejected: this.partialRejections(outcome, protocol) };
+
+    if (outcome.status === 415 && protocol === 'http/protobuf') {
+      this.protocol = 'http/json';
+      logOnce('info', `json-fallback:${this.options.tracesUrl}`, `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`);
+      return this.send(spans, deadline);
+    }
+    if (outcome.status === 413 && spans.length > 1) {
+      const half = Math.ceil(spans.length / 2);
+      log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
+      const first = await this.send(spans.slice(0, half), deadline);
+      const second = await this.send(spans.slice(half), deadline);
+      return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
+    }
+    this.counts.failedRequests++;
+    if (outcome.status === 401 || outcome.status === 403) this.authLog.hit();
+    else if (outcome.status === 413) log.warn(`A single span was too large for the endpoint (413) and was dropped; lower maxAttributeValueLength.`);
+    else this.failLog.hit();
+    return { exported: 0, rejected: spans.length };
+  }
+
+  /** OTLP partial success: the endpoint took the request but rejected some spans in it. */
+  private partialRejections(outcome: SendOutcome, protocol: BentoProtocol): number {
+    if (!outcome.body || outcome.body.length === 0) return 0;
+    try {
+      const response = protocol === 'http/json' ? JsonTraceSerializer.deserializeResponse(outcome.body) : ProtobufTraceSerializer.deserializeResponse(outcome.body);
+      const rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
+      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${response.partialSuccess?.errorMessage ?? 'no reason given'}`);
+      return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {
+    this.lastOutcome = { at: Date.now(), ok: outcome.ok, spans, protocol, ...(outcome.status !== undefined && { httpStatus: outcome.status }), ...(outcome.error !== undefined && { error: outcome.error }) };
+    if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${outcome.error}`);
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * `BentoLabsSpanProcessor`: a bounded, batching span processor whose `flush()` waits for every
+ * span ended before the call, including a batch that an earlier timer tick already handed to the
+ * exporter. OpenTelemetry's `BatchSpanProcessor.forceFlush()` does not wait for that batch, so a
+ * Lambda frozen right after it can lose a request; that gap is why this class exists.
+ *
+ * Accounting: every span that reaches `onEnd` is, at any moment, exactly one of queued, in
+ * flight, exported or dropped. `recorded = exported + dropped + queued + inFlight` always holds.
+ */
+import type { Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BentoOptions } from './config.js';
+import { BentoLabsTraceExporter } from './exporter.js';
+import { RateLimitedLog } from './logger.js';
+
+/** Result of `flush()`: never a rejection. */
+export interface FlushResult {
+  /** Everything recorded before the flush was delivered, and nothing was dropped meanwhile. */
+  ok: boolean;
+  /** Spans accepted by the endpoint while this flush ran. */
+  exported: number;
+  /** Spans dropped (queue overflow or failed export) while this flush ran. */
+  dropped: number;
+  /** Why `ok` is false: `timeout`, or the last export error. */
+  error?: string;
+}
+
+/** Span counts since the processor started. */
+export interface PipelineCounts {
+  recorded: number;
+  exported: number;
+  dropped: number;
+  droppedQueueFull: number;
+  droppedExportFailed: number;
+  queued: number;
+  inFlight: number;
+}
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+}
+
+/**
+ * A batching span processor for a user's own `TracerProvider`, exporting to BentoLabs.
+ * @example
+ * const provider = new BasicTracerProvider({ spanProcessors: [new BentoLabsSpanProcessor({ apiKey: 'bl_pk_...' })] });
+ * // ... at the end of a serverless invocation:
+ * await provider.forceFlush();
+ */
+export class BentoLabsSpanProcessor implements SpanProcessor {
+  readonly exporter: BentoLabsTraceExporter;
+  private readonly maxQueueSize: number;
+  private readonly maxBatch: number;
+  private readonly delayMillis: number;
+  // A ring buffer: drop-oldest and take-oldest are O(1) at 2048 spans per tick.
+  private readonly ring: (ReadableSpan | undefined)[];
+  private head = 0;
+  private size = 0;
+  /** Sequence number the next ended span gets; the queue holds `[nextSeq - size, nextSeq)`. */
+  private nextSeq = 0;
+  private readonly inFlightStarts = new Set<number>();
+  private waiters: Waiter[] = [];
+  private flushTarget = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private stopped = false;
+  private lastError: string | undefined;
+  private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
+  private readonly queueFullLog = new RateLimitedLog('warn', 5_000, (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`);
+
+  constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
+    this.exporter = exporter ?? new BentoLabsTraceExporter(options);
+    const o = this.exporter.options;
+    this.maxQueueSize = o.maxQueueSize;
+    this.maxBatch = o.maxExportBatchSize;
+    this.delayMillis = o.scheduledDelayMillis;
+    this.ring = new Array<ReadableSpan | undefined>(this.maxQueueSize);
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped) {
+      this.nextSeq++;
+      this.counts.droppedQueueFull++;
+      return;
+    }
+    if (this.size === this.maxQueueSize) {
+      // Drop the oldest: in a burst the newest spans describe what just happened.
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.maxQueueSize;
+      this.size--;
+      this.counts.droppedQueueFull++;
+      this.queueFullLog.hit();
+    }
+    this.ring[(this.head + this.size) % this.maxQueueSize] = span;
+    this.size++;
+    this.nextSeq++;
+    this.schedule();
+    this.notify();
+  }
+
+  /** Counts since start; `queued + inFlight` are the spans whose fate is still open. */
+  counters(): PipelineCounts {
+    let inFlight = 0;
+    for (const n of this.inFlightSizes.values()) inFlight += n;
+    const dropped = this.counts.droppedQueueFull + this.counts.droppedExportFailed;
+    return { recorded: this.nextSeq, dropped, ...this.counts, queued: this.size, inFlight };
+  }
+
+  get lastExportError(): string | undefined {
+    return this.lastError;
+  }
+
+  private readonly inFlightSizes = new Map<number, number>();
+
+  private schedule(): void {
+    // Never export inside the recording call: a full batch starts on the next turn of the loop.
+    if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.pump();
+      });
+      this.immediate.unref();
+      return;
+    }
+    if (!this.timer && this.size > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump(true);
+      }, this.delayMillis);
+      this.timer.unref();
+    }
+  }
+
+  /** Oldest sequence number whose fate is still open (queued or in flight). */
+  private oldestOpen(): number {
+    let oldest = this.nextSeq - this.size;
+    for (const start of this.inFlightStarts) oldest = Math.min(oldest, start);
+    return oldest;
+  }
+
+  private pump(timerFired = false): void {
+    // One request at a time keeps order, memory and the endpoint's load predictable; a full
+    // queue of 2048 spans is four requests.
+    if (this.inFlightStarts.size > 0) return;
+    const startSeq = this.nextSeq - this.size;
+    const wanted = timerFired || this.size >= this.maxBatch || this.flushTarget > startSeq;
+    if (this.size === 0 || !wanted) {
+      this.schedule();
+      return;
+    }
+    const n = Math.min(this.size, this.maxBatch);
+    const batch: ReadableSpan[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      batch[i] = this.ring[this.head] as ReadableSpan;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.maxQueueSize;
+    }
+    this.size -= n;
+    this.inFlightStarts.add(startSeq);
+    this.inFlightSizes.set(startSeq, n);
+    this.exporter.exportWithTally(batch).then((tally) => {
+      this.inFlightStarts.delete(startSeq);
+      this.inFlightSizes.delete(startSeq);
+      this.counts.exported += tally.exported;
+      this.counts.droppedExportFailed += tally.rejected;
+      this.lastError = tally.rejected > 0 ? this.exporter.lastOutcome?.error ?? 'export failed' : undefined;
+      this.notify();
+      // Keep draining: the timer's tick exports everything that waited, not only one batch.
+      if (this.size > 0 && (timerFired || this.size >= this.maxBatch || this.flushTarget > this.oldestOpen())) this.pump(timerFired);
+      else this.schedule();
+    });
+  }
+
+  private notify(): void {
+    if (this.waiters.length === 0) return;
+    const oldest = this.oldestOpen();
+    this.waiters = this.waiters.filter((w) => {
+      if (w.target > oldest) return true;
+      w.resolve();
+      return false;
+    });
+  }
+
+  /**
+   * Exports everything ended before this call and waits until it is delivered or dropped, or
+   * `timeoutMillis` passes. Never rejects.
+   */
+  async flush(timeoutMillis = this.exporter.options.exportTimeoutMillis): Promise<FlushResult> {
+    const before = this.counters();
+    const target = this.nextSeq;
+    this.flushTarget = Math.max(this.flushTarget, target);
+    let timedOut = false;
+    await new Promise<void>((resolve) => {
+      if (this.oldestOpen() >= target) return resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+      // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
+      timer = setTimeout(() => {
+        timedOut = true;
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve();
+      }, Math.max(0, timeoutMillis));
+      this.pump();
+    });
+    const after = this.counters();
+    const exported = after.exported - before.exported;
+    const dropped = after.dropped - before.dropped;
+    const ok = !timedOut && dropped === 0;
+    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms` : dropped > 0 ? this.lastError ?? 'spans were dropped' : undefined;
+    return { ok, exported, dropped, ...(error !== undefined && { error }) };
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.flush();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.flush();
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    await this.exporter.shutdown();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Building Bento spans: attribute mapping (SPEC §4), identity precedence (§6), parent choice
+ * (§5: only an open Bento span can be a parent) and per-invocation bookkeeping.
+ */
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import { encodePayload, encodeProperties, safeJson } from './attributes.js';
+import type { Client } from './client.js';
+import type { IdentitySource } from './config.js';
+import { innermostOpen, innermostTrajectory, type Identity, type OpenSpan, type Store } from './context.js';
+import { log, RateLimitedLog } from './logger.js';
+
+/** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
+export interface SpanFields {
+  /** `gen_ai.user.id`. */
+  userId?: string;
+  /** `gen_ai.conversation.id`: the same value on every turn of a conversation. */
+  convoId?: string;
+  /** `gen_ai.request.model`. */
+  model?: string;
+  /** `gen_ai.system`, e.g. `openai`, `anthropic`, `aws_bedrock`; never inferred from `model`. */
+  provider?: string;
+  /** `input.value`: a string as-is, anything else as JSON. */
+  input?: unknown;
+  /** `output.value`: a string as-is, anything else as JSON. */
+  output?: unknown;
+  /** One attribute per key, type kept for primitives and homogeneous arrays. */
+  properties?: Record<string, unknown>;
+  /** `langfuse.tags`. */
+  tags?: string[];
+}
+
+export const ATTR = {
+  userId: 'gen_ai.user.id',
+  convoId: 'gen_ai.conversation.id',
+  model: 'gen_ai.request.model',
+  provider: 'gen_ai.system',
+  input: 'input.value',
+  output: 'output.value',
+  kind: 'openinference.span.kind',
+  tags: 'langfuse.tags',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  timedOut: 'bentolabs.timed_out',
+} as const;
+
+export const INVALID_SPAN_ID = '0000000000000000';
+
+const badFieldLog = new RateLimitedLog('warn', 10_000, (n) => `${n} field value(s) of the wrong type were ignored (see debug logs for which).`);
+
+/** A string field, or `undefined` when absent; numbers are accepted as ids, other types ignored. */
+function str(name: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  log.debug(`Ignored \`${name}\`: expected a string, got ${typeof value}.`);
+  badFieldLog.hit();
+  return undefined;
+}
+
+function strArray(name: string, value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && value.every((t) => typeof t === 'string')) return value as string[];
+  log.debug(`Ignored \`${name}\`: expected an array of strings.`);
+  badFieldLog.hit();
+  return undefined;
+}
+
+function evaluate<T>(source: IdentitySource<T> | undefined): T | undefined {
+  if (typeof source !== 'function') return source;
+  try {
+    return (source as () => T | undefined)();
+  } catch (error) {
+    log.debug(`An identity function threw and was ignored for this span: ${String(error)}`);
+    return undefined;
+  }
+}
+
+/** Identity set explicitly on the enclosing trajectories, nearest first. */
+function traceIdentity(store: Store | undefined, key: keyof Identity): unknown {
+  for (let s = innermostTrajectory(store); s; s = s.parent) {
+    if (!s.ended && s.identity[key] !== undefined) return s.identity[key];
+  }
+  return undefined;
+}
+
+/** Precedence: the call's own field, `updateCurrentTrace`/enclosing trajectory, `propagateAttributes`, `init`. */
+function resolveIdentity(fields: SpanFields, store: Store | undefined, client: Client): Identity {
+  const o = client.options;
+  const pick = <K extends keyof Identity>(key: K, own: Identity[K], source: IdentitySource<NonNullable<Identity[K]>> | undefined): Identity[K] =>
+    own ?? (traceIdentity(store, key) as Identity[K]) ?? store?.identity?.[key] ?? (evaluate(source) as Identity[K]);
+  return {
+    userId: pick('userId', str('userId', fields.userId), o.userId),
+    sessionId: pick('sessionId', str('convoId', fields.convoId), o.sessionId),
+    tags: pick('tags', strArray('tags', fields.tags), o.tags),
+  };
+}
+
+/** The attribute set of a new span, in SPEC order: properties, then built-in fields on top. */
+export function buildAttributes(fields: SpanFields, store: Store | undefined, client: Client, kind?: 'tool'): Attributes {
+  const limit = client.options.maxAttributeValueLength;
+  const attrs: Attributes = {};
+  if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
+  if (store?.invocation) Object.assign(attrs, store.invocation.attributes);
+  const id = resolveIdentity(fields, store, client);
+  if (id.userId !== undefined) attrs[ATTR.userId] = id.userId;
+  if (id.sessionId !== undefined) attrs[ATTR.convoId] = id.sessionId;
+  if (id.tags !== undefined) attrs[ATTR.tags] = id.tags;
+  const model = str('model', fields.model);
+  if (model !== undefined) attrs[ATTR.model] = model;
+  const provider = str('provider', fields.provider);
+  if (provider !== undefined) attrs[ATTR.provider] = provider;
+  const input = encodePayload(fields.input, limit);
+  if (input !== undefined) attrs[ATTR.input] = input;
+  const output = encodePayload(fields.output, limit);
+  if (output !== undefined) attrs[ATTR.output] = output;
+  if (kind) attrs[ATTR.kind] = kind;
+  return attrs;
+}
+
+/** Attributes from `update()`-style patches: only what is passed, properties first. */
+export function patchAttributes(span: Span, fields: SpanFields, client: Client): void {
+  const limit = client.options.maxAttributeValueLength;
+  const attrs: Attributes = {};
+  if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
+  const userId = str('userId', fields.userId);
+  if (userId !== undefined) attrs[ATTR.userId] = userId;
+  const convoId = str('convoId', fields.convoId);
+  if (convoId !== undefined) attrs[ATTR.convoId] = convoId;
+  const tags = strArray('tags', fields.tags);
+  if (tags !== undefined) attrs[ATTR.tags] = tags;
+  const model = str('model', fields.model);
+  if (model !== undefined) attrs[ATTR.model] = model;
+  const provider = str('provider', fields.provider);
+  if (provider !== undefined) attrs[ATTR.provider] = provider;
+  const input = encodePayload(fields.input, limit);
+  if (input !== undefined) attrs[ATTR.input] = input;
+  const output = encodePayload(fields.output, limit);
+  if (output !== undefined) attrs[ATTR.output] = output;
+  span.setAttributes(attrs);
+}
+
+/** A valid span time, or `undefined` (logged) for anything else. */
+export function timeInput(name: string, value: unknown): number | undefined {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : NaN;
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  if (value !== undefined) {
+    log.debug(`Ignored \`${name}\`: expected a Date or epoch milliseconds.`);
+    badFieldLog.hit();
+  }
+  return undefined;
+}
+
+/** Starts an OTel span whose parent is the innermost open Bento span, or none at all. */
+export function startSpan(client: Client, name: string, attributes: Attributes, store: Store | undefined, startTime?: TimeInput): { span: Span; parent: OpenSpan | undefined } {
+  const parent = innermostOpen(store);
+  // ROOT_CONTEXT, not context.active(): the host's active span must never become our parent.
+  const ctx = parent ? trace.setSpan(ROOT_CONTEXT, parent.span) : ROOT_CONTEXT;
+  const span = client.tracer.startSpan(name, { attributes, ...(startTime !== undefined && { startTime }) }, ctx);
+  return { span, parent };
+}
+
+export function recordError(span: Span, error: unknown): void {
+  try {
+    const e = error instanceof Error ? error : new Error(typeof error === 'string' ? error : safeJson(error));
+    span.recordException(e);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+  } catch {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+}
+
+/** Registers an open trajectory or tool span; the invocation's timeout guard can then end it. */
+export function openSpan(span: Span, kind: OpenSpan['kind'], parent: OpenSpan | undefined, store: Store | undefined, identity: OpenSpan['identity']): OpenSpan {
+  const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation: store?.invocation };
+  store?.invocation?.openSpans.add(state);
+  if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
+  return state;
+}
+
+function nearestTrajectory(s: OpenSpan | undefined): OpenSpan | undefined {
+  while (s && (s.ended || s.kind !== 'trajectory')) s = s.parent;
+  return s;
+}
+
+export function closeSpan(state: OpenSpan, endTime?: TimeInput): void {
+  if (state.ended) return;
+  state.ended = true;
+  state.invocation?.openSpans.delete(state);
+  nearestTrajectory(state.parent)?.openChildren.delete(state);
+  state.span.end(endTime);
+}
+
+/** Ends a span the runtime is about to kill: status ERROR and the `bentolabs.timed_out` marker. */
+export function closeTimedOut(state: OpenSpan): void {
+  if (state.ended) return;
+  state.span.setAttribute(ATTR.timedOut, true);
+  state.span.setStatus({ code: SpanStatusCode.ERROR, message: 'timed_out' });
+  closeSpan(state);
+}
