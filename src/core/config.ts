@@ -220,3 +220,16 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
 export function disabledByEnvironment(options: BentoOptions = {}): boolean {
   return !resolveEnabled(options?.enabled);
 }
+
+/**
+ * The serverless platform this process runs on, from the variables each platform sets, or
+ * `undefined` on a long-running server. Adapters hold responses until the flush only there.
+ */
+export function detectServerless(): 'aws_lambda' | 'vercel' | 'netlify' | 'gcp_functions' | 'azure_functions' | undefined {
+  if (env('AWS_LAMBDA_FUNCTION_NAME') || env('LAMBDA_TASK_ROOT')) return 'aws_lambda';
+  if (env('VERCEL') || env('VERCEL_ENV')) return 'vercel';
+  if (env('NETLIFY')) return 'netlify';
+  if (env('FUNCTION_TARGET') || env('FUNCTION_NAME') || env('K_SERVICE')) return 'gcp_functions';
+  if (env('FUNCTIONS_WORKER_RUNTIME')) return 'azure_functions';
+  return undefined;
+}
