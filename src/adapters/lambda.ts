@@ -63,10 +63,12 @@ function deadlineOf(context: LambdaContextLike | undefined): number | undefined 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 
 /**
- * Calls a callback-style handler and settles on whichever comes first: the callback,
- * `context.succeed/fail/done`, or a returned promise (the Node runtime honours all three).
+ * Calls a handler the way the Node.js runtime does on nodejs20.x/22.x: every handler gets
+ * `(event, context, callback)`, and the invocation settles on the first of the callback,
+ * `context.succeed/fail/done`, or a returned promise. A handler declared with fewer than three
+ * parameters that returns a plain value settles with that value (it cannot call back).
  */
-function callWithCallback(handler: AnyFunction, thisArg: unknown, event: unknown, context: LambdaContextLike): Promise<unknown> {
+function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, event: unknown, context: LambdaContextLike): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (error: unknown, result?: unknown) => {
@@ -75,16 +77,18 @@ function callWithCallback(handler: AnyFunction, thisArg: unknown, event: unknown
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
-    const ctx = Object.create(context, {
+    // A child object keeps every field of the runtime's context (own or inherited) readable.
+    const ctx = Object.create(context ?? null, {
       succeed: { value: (result: unknown) => finish(null, result) },
-      fail: { value: (error: unknown) => finish(error ?? new Error('handled')) },
+      fail: { value: (error: unknown) => finish(error ?? new Error('context.fail() called')) },
       done: { value: (error: unknown, result: unknown) => finish(error, result) },
     }) as LambdaContextLike;
     try {
-      const returned = (handler as (...a: unknown[]) => unknown).call(thisArg, event, ctx, finish);
-      if (isThenable(returned)) returned.then((v) => finish(null, v), (e: unknown) => finish(e ?? new Error('rejected')));
+      const returned = handler.call(thisArg, event, ctx, finish);
+      if (isThenable(returned)) returned.then((v) => finish(null, v), (e: unknown) => finish(e ?? new Error('handler rejected')));
+      else if (handler.length < 3) finish(null, returned);
     } catch (error) {
-      finish(error ?? new Error('thrown'));
+      finish(error ?? new Error('handler threw'));
     }
   });
 }
@@ -137,9 +141,7 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
         });
       }
     : async function (this: unknown, event: unknown, context: LambdaContextLike) {
-        return run(context, () =>
-          handler.length >= 3 ? callWithCallback(call, this, event, context) : call.call(this, event, context),
-        );
+        return run(context, () => callHandler(call, this, event, context));
       };
   // Keep the runtime's markers (streaming, highWaterMark) so it calls the wrapper the same way.
   for (const key of Object.getOwnPropertySymbols(handler)) {

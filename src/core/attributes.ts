@@ -1,7 +1,8 @@
 /**
  * Turns whatever a user passes as a property, input or output into an OpenTelemetry attribute
  * value without ever throwing. The encoding (documented in the README):
- * - string, boolean, finite number: as-is (integers go out as OTLP int, others as double);
+ * - string, boolean, finite number: as-is (integers go out as OTLP int, others as double;
+ *   whole numbers beyond the int64 range as their string);
  * - arrays of one primitive type: as-is; other arrays and objects: a JSON string;
  * - `null`/`undefined`: dropped; `NaN`/`Infinity`: the strings "NaN"/"Infinity"/"-Infinity";
  * - `bigint`: its decimal string; `Date`: ISO string; `Error`: JSON of name/message/stack;
@@ -44,8 +45,47 @@ function errorToObject(error: Error): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Whether `JSON.stringify` alone encodes `v` exactly as `safeJson` would: only plain objects,
+ * arrays, strings, finite numbers, booleans and null, not too deep. Checking first and then
+ * using the native stringify is several times faster than the careful walk for typical chat
+ * messages, which keeps `trackAi` cheap.
+ */
+function isPlainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object': {
+      if (v === null) return true;
+      if (depth >= MAX_DEPTH) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+      for (const key in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, key) || !isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** JSON.stringify that cannot throw, for any value a user might hand us. */
 export function safeJson(value: unknown): string {
+  try {
+    // Getters and proxies can throw or lie during the check; the careful walk below handles them.
+    if (isPlainJson(value, 0)) return JSON.stringify(value);
+  } catch {
+    /* fall through */
+  }
   const ancestors: object[] = [];
   const visit = (v: unknown, depth: number): unknown => {
     if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
@@ -93,6 +133,14 @@ export function safeJson(value: unknown): string {
   }
 }
 
+/**
+ * OpenTelemetry JS sends every whole number as an OTLP int; past the int64 range the JSON encoding
+ * would then carry a value no collector can parse, so such numbers go out as their string.
+ */
+function beyondInt64(n: number): boolean {
+  return Number.isInteger(n) && Math.abs(n) >= 2 ** 63;
+}
+
 type Primitive = 'string' | 'number' | 'boolean';
 
 function homogeneousPrimitiveArray(values: unknown[]): boolean {
@@ -101,7 +149,7 @@ function homogeneousPrimitiveArray(values: unknown[]): boolean {
   if (first !== 'string' && first !== 'number' && first !== 'boolean') return false;
   for (const v of values) {
     if (typeof v !== (first as Primitive)) return false;
-    if (first === 'number' && !Number.isFinite(v as number)) return false;
+    if (first === 'number' && (!Number.isFinite(v as number) || beyondInt64(v as number))) return false;
   }
   return true;
 }
@@ -115,7 +163,7 @@ export function encodeProperty(value: unknown, limit: number): AttributeValue | 
       case 'boolean':
         return value;
       case 'number':
-        return Number.isFinite(value) ? value : String(value);
+        return Number.isFinite(value) && !beyondInt64(value) ? value : String(value);
       case 'undefined':
         return undefined;
       case 'bigint':

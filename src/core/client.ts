@@ -7,7 +7,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { disabledByEnvironment, redactKey, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
+import { disabledByEnvironment, redactKey, resolveLogSettings, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
 import { BentoAuthError } from './errors.js';
 import { configureLogger, log } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
@@ -65,8 +65,13 @@ function start(options: Readonly<ResolvedOptions>): Client {
  */
 export function init(options: BentoOptions = {}): void {
   try {
+    // Before anything can fail, so a failed (lazy) init logs at the level and to the sink asked
+    // for now, not to whatever an earlier, shut-down run configured. A running client keeps its own.
+    if (!state.client) {
+      const logSettings = resolveLogSettings(options);
+      configureLogger(logSettings.level, logSettings.logger);
+    }
     if (disabledByEnvironment(options)) {
-      configureLogger(options.logLevel ?? 'warn', options.logger);
       if (state.client) throw new BentoAuthError('already_initialized', 'init({ enabled: false }) while the SDK is running; call shutdown() first.');
       state.disabled = true;
       state.initError = undefined;

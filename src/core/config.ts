@@ -216,6 +216,22 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
   });
 }
 
+/**
+ * The log level and sink before (or without) a full resolution, never throwing: a failed
+ * initialisation must still log its reason at the level the user asked for, to the right sink.
+ */
+export function resolveLogSettings(options: BentoOptions = {}): { level: LogLevel; logger: BentoLogger | undefined } {
+  let level: LogLevel = 'warn';
+  try {
+    level = resolveChoice<LogLevel>('logLevel', 'BENTOLABS_LOG_LEVEL', LOG_LEVELS, options?.logLevel, 'warn');
+  } catch {
+    /* an invalid level is reported by resolveOptions(); log at the default meanwhile */
+  }
+  const logger = options?.logger;
+  const usable = typeof logger === 'object' && logger !== null && typeof logger.warn === 'function';
+  return { level, logger: usable ? logger : undefined };
+}
+
 /** Whether the environment disables the SDK, read without requiring an API key. */
 export function disabledByEnvironment(options: BentoOptions = {}): boolean {
   return !resolveEnabled(options?.enabled);

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Forks, not threads: tests start servers and child processes, and the SDK is a process-wide
+    // singleton that each test file initialises on its own.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 180_000,
+    reporters: ['default', './test/support/summary-reporter.ts'],
+  },
+});
