@@ -18,7 +18,9 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   sourcemap: false,
-  clean: true,
+  // Not cleaned here: parallel builds (tests, benches) must never see an empty dist/. `npm test`
+  // removes dist/ once before its own build.
+  clean: false,
   target: 'node20',
   platform: 'node',
   external: ['@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],

@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import path from 'node:path';
 import { root } from '../scripts/setup.mjs';
+import { sdkResolver } from '../scripts/sdk-resolver.mjs';
 import { verdict } from './lib.mjs';
 
 export async function bundle(entry) {
@@ -19,6 +20,9 @@ export async function bundle(entry) {
     metafile: true,
     logLevel: 'silent',
     absWorkingDir: root,
+    plugins: [sdkResolver],
+    // ESM builds of OpenTelemetry where they exist, so the raw baseline is tree-shaken as well as ours.
+    mainFields: ['module', 'main'],
   });
   return { bytes: result.outputFiles[0].contents.byteLength, inputs: Object.keys(result.metafile.inputs) };
 }
