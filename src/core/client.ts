@@ -6,7 +6,9 @@
  */
 import type { Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+// `TracerProvider` from sdk-trace, not sdk-trace-base's `BasicTracerProvider` shim: the shim reads
+// OTEL_* sampler variables (meant for the host) and adds ~5 KB of config code to every bundle.
+import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { disabledByEnvironment, redactKey, resolveLogSettings, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
 import { BentoAuthError } from './errors.js';
 import { configureLogger, log } from './logger.js';
@@ -15,7 +17,7 @@ import { SDK_VERSION } from './version.js';
 
 export interface Client {
   readonly options: Readonly<ResolvedOptions>;
-  readonly provider: BasicTracerProvider;
+  readonly provider: TracerProvider;
   readonly processor: BentoLabsSpanProcessor;
   readonly tracer: Tracer;
   readonly startedAt: number;
@@ -39,7 +41,7 @@ const state: State = (holder[KEY] ??= { client: undefined, disabled: false, init
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     // Explicit, so a host's OTEL_TRACES_SAMPLER or OTEL_*_LIMIT variables do not thin out our spans.
     sampler: new AlwaysOnSampler(),
     spanLimits: { attributeCountLimit: 4096, attributeValueLengthLimit: options.maxAttributeValueLength + 64, eventCountLimit: 1024 },

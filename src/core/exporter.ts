@@ -6,10 +6,11 @@
  */
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { log, logOnce, RateLimitedLog } from './logger.js';
+import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
 
@@ -93,7 +94,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
     const protocol = this.protocol;
-    const body = protocol === 'http/json' ? JsonTraceSerializer.serializeRequest(spans) : ProtobufTraceSerializer.serializeRequest(spans);
+    const body = protocol === 'http/json' ? encodeJson(spans) : ProtobufTraceSerializer.serializeRequest(spans);
     if (!body) return { exported: 0, rejected: spans.length };
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
@@ -128,9 +129,15 @@ export class BentoLabsTraceExporter implements SpanExporter {
   private partialRejections(outcome: SendOutcome, protocol: BentoProtocol): number {
     if (!outcome.body || outcome.body.length === 0) return 0;
     try {
-      const response = protocol === 'http/json' ? JsonTraceSerializer.deserializeResponse(outcome.body) : ProtobufTraceSerializer.deserializeResponse(outcome.body);
-      const rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
-      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${response.partialSuccess?.errorMessage ?? 'no reason given'}`);
+      let rejected: number;
+      let message: string | undefined;
+      if (protocol === 'http/json') ({ rejected, message } = jsonRejectedSpans(outcome.body));
+      else {
+        const response = ProtobufTraceSerializer.deserializeResponse(outcome.body);
+        rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
+        message = response.partialSuccess?.errorMessage;
+      }
+      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${message ?? 'no reason given'}`);
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
     } catch {
       return 0;

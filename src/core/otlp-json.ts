@@ -1,0 +1,91 @@
+/**
+ * OTLP/JSON encoding of finished spans (`protocol: 'http/json'`, and the fallback after a 415).
+ * Written here rather than taken from `@opentelemetry/otlp-transformer`, whose JSON serializer
+ * pulls in a second copy of the span transformation and costs ~4 KB in every Lambda bundle. The
+ * shape follows OTLP/HTTP JSON as OpenTelemetry JS sends it: hex ids, nanosecond times as decimal
+ * strings, enum values as numbers; `test/otlp-decode.test.ts` decodes both encodings alike.
+ */
+import type { AttributeValue, Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+
+type JsonAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: number }
+  | { doubleValue: number }
+  | { arrayValue: { values: JsonAnyValue[] } }
+  | Record<string, never>;
+
+function anyValue(value: unknown): JsonAnyValue {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    case 'number':
+      return Number.isInteger(value) ? { intValue: value } : { doubleValue: value };
+    default:
+      if (Array.isArray(value)) return { arrayValue: { values: value.map(anyValue) } };
+      return {};
+  }
+}
+
+function keyValues(attributes: Attributes): { key: string; value: JsonAnyValue }[] {
+  return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key] as AttributeValue) }));
+}
+
+const nanos = (t: HrTime) => (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
+
+// Bit 8 says whether "parent is remote" is known; bit 9 is that flag (OTLP SpanFlags).
+const flags = (ctx: SpanContext, remote: boolean | undefined) => (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0);
+
+function span(s: ReadableSpan) {
+  const ctx = s.spanContext();
+  const parent = s.parentSpanContext;
+  return {
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    ...(parent && { parentSpanId: parent.spanId }),
+    ...(ctx.traceState && { traceState: ctx.traceState.serialize() }),
+    flags: flags(ctx, parent?.isRemote),
+    name: s.name,
+    kind: s.kind + 1, // OTLP counts SPAN_KIND_UNSPECIFIED as 0
+    startTimeUnixNano: nanos(s.startTime),
+    endTimeUnixNano: nanos(s.endTime),
+    attributes: keyValues(s.attributes),
+    droppedAttributesCount: s.droppedAttributesCount,
+    events: s.events.map((e) => ({ timeUnixNano: nanos(e.time), name: e.name, attributes: keyValues(e.attributes ?? {}), droppedAttributesCount: e.droppedAttributesCount ?? 0 })),
+    droppedEventsCount: s.droppedEventsCount,
+    status: { code: s.status.code, ...(s.status.message && { message: s.status.message }) },
+    links: s.links.map((l: Link) => ({ traceId: l.context.traceId, spanId: l.context.spanId, attributes: keyValues(l.attributes ?? {}), droppedAttributesCount: l.droppedAttributesCount ?? 0, flags: flags(l.context, l.context.isRemote) })),
+    droppedLinksCount: s.droppedLinksCount,
+  };
+}
+
+/** Serializes spans as one OTLP/JSON ExportTraceServiceRequest, grouped by resource and scope. */
+export function encodeJson(spans: ReadableSpan[]): Uint8Array {
+  const byResource = new Map<ReadableSpan['resource'], Map<string, ReadableSpan[]>>();
+  for (const s of spans) {
+    let scopes = byResource.get(s.resource);
+    if (!scopes) byResource.set(s.resource, (scopes = new Map()));
+    const scopeKey = `${s.instrumentationScope.name}\u0000${s.instrumentationScope.version ?? ''}\u0000${s.instrumentationScope.schemaUrl ?? ''}`;
+    const list = scopes.get(scopeKey);
+    if (list) list.push(s);
+    else scopes.set(scopeKey, [s]);
+  }
+  const resourceSpans = [...byResource].map(([resource, scopes]) => ({
+    resource: { attributes: keyValues(resource.attributes), droppedAttributesCount: 0 },
+    scopeSpans: [...scopes.values()].map((list) => {
+      const scope = list[0]!.instrumentationScope;
+      return { scope: { name: scope.name, ...(scope.version && { version: scope.version }) }, spans: list.map(span), ...(scope.schemaUrl && { schemaUrl: scope.schemaUrl }) };
+    }),
+    ...(resource.schemaUrl && { schemaUrl: resource.schemaUrl }),
+  }));
+  return new TextEncoder().encode(JSON.stringify({ resourceSpans }));
+}
+
+/** Reads `partialSuccess.rejectedSpans` from an OTLP/JSON response body (0 when absent). */
+export function jsonRejectedSpans(body: Uint8Array): { rejected: number; message?: string } {
+  const parsed = JSON.parse(new TextDecoder().decode(body)) as { partialSuccess?: { rejectedSpans?: number | string; errorMessage?: string } };
+  return { rejected: Number(parsed.partialSuccess?.rejectedSpans ?? 0), ...(parsed.partialSuccess?.errorMessage && { message: parsed.partialSuccess.errorMessage }) };
+}
