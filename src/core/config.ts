@@ -41,6 +41,8 @@ export interface BentoOptions {
   exportTimeoutMillis?: number;
   /** Longest attribute value in characters; longer ones are truncated with a marker. @default 1048576 */
   maxAttributeValueLength?: number;
+  /** Largest request body; bigger batches are split before sending. @default 4194304 (4 MiB) */
+  maxExportRequestBytes?: number;
   /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
   flushOnExit?: boolean;
   /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
@@ -64,6 +66,7 @@ export interface ResolvedOptions {
   readonly maxExportBatchSize: number;
   readonly exportTimeoutMillis: number;
   readonly maxAttributeValueLength: number;
+  readonly maxExportRequestBytes: number;
   readonly flushOnExit: boolean;
   readonly serviceName: string;
 }
@@ -211,6 +214,7 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     maxExportBatchSize,
     exportTimeoutMillis: resolveCount('exportTimeoutMillis', options.exportTimeoutMillis, 10000),
     maxAttributeValueLength: resolveCount('maxAttributeValueLength', options.maxAttributeValueLength, 1024 * 1024, 16),
+    maxExportRequestBytes: resolveCount('maxExportRequestBytes', options.maxExportRequestBytes, 4 * 1024 * 1024, 1024),
     flushOnExit: options.flushOnExit ?? true,
     serviceName: resolveServiceName(options.serviceName),
   });

@@ -96,6 +96,10 @@ export class BentoLabsTraceExporter implements SpanExporter {
     const protocol = this.protocol;
     const body = protocol === 'http/json' ? encodeJson(spans) : ProtobufTraceSerializer.serializeRequest(spans);
     if (!body) return { exported: 0, rejected: spans.length };
+    if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1) {
+      // Split before sending: proxies and collectors commonly refuse bodies past a few MiB.
+      return this.sendHalves(spans, deadline);
+    }
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
       body,
@@ -123,6 +127,13 @@ export class BentoLabsTraceExporter implements SpanExporter {
     else if (outcome.status === 413) log.warn(`A single span was too large for the endpoint (413) and was dropped; lower maxAttributeValueLength.`);
     else this.failLog.hit();
     return { exported: 0, rejected: spans.length };
+  }
+
+  private async sendHalves(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
+    const half = Math.ceil(spans.length / 2);
+    const first = await this.send(spans.slice(0, half), deadline);
+    const second = await this.send(spans.slice(half), deadline);
+    return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
   }
 
   /** OTLP partial success: the endpoint took the request but rejected some spans in it. */
