@@ -16,6 +16,6 @@ if (!existsSync('/usr/bin/chromium')) {
   }
 }
 ensureBuild({ force: true });
-run('npx', ['tsc', '--noEmit', '-p', '.']);
+run('npm', ['run', 'typecheck', '--silent']);
 run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
 run('node', ['scripts/check-package.mjs']);

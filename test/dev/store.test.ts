@@ -1,0 +1,73 @@
+/** The span store's file format and the read models, without a server. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { ReceivedSpan } from '../../src/dev/otlp.js';
+import { renderTrace } from '../../src/dev/render.js';
+import { SpanStore } from '../../src/dev/store.js';
+import { buildTree, categorize, traceSummaries } from '../../src/dev/views.js';
+import { tempDir } from './helpers.js';
+
+let seq = 0;
+function span(fields: Partial<ReceivedSpan> & { name: string }): ReceivedSpan {
+  seq++;
+  const start = 1_700_000_000_000_000_000n + BigInt(seq) * 1_000_000n;
+  return {
+    traceId: 'ab'.repeat(16), spanId: seq.toString(16).padStart(16, '0'), kind: 1,
+    startTimeUnixNano: String(start), endTimeUnixNano: String(start + 2_000_000n), durationMillis: 2,
+    attributes: {}, typedAttributes: {}, events: [], status: { code: 0 }, resource: {}, scope: { name: 't' },
+    ...fields,
+  };
+}
+
+describe('SpanStore', () => {
+  test('appends NDJSON, reloads it, and survives a line cut short by a crash', () => {
+    const file = path.join(tempDir(), 'deep', 'dir', 'spans.ndjson');
+    const { store } = SpanStore.open(file);
+    const stored = store.add([span({ name: 'one' }), span({ name: 'two' })]);
+    expect(stored[0]!.receivedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    store.close();
+    fs.appendFileSync(file, '{"traceId":"ab'); // a crash mid-write
+
+    const reopened = SpanStore.open(file);
+    expect(reopened.report).toEqual({ spans: 2, skippedLines: 1 });
+    reopened.store.add([span({ name: 'three' })]);
+    reopened.store.close();
+    const again = SpanStore.open(file);
+    expect(again.store.all().map((s) => s.name)).toEqual(['one', 'two', 'three']);
+    expect(again.report.skippedLines).toBe(1);
+    again.store.close();
+  });
+
+  test('a re-sent span (exporter retry) is kept once', () => {
+    const store = SpanStore.memory();
+    const s = span({ name: 'retry' });
+    store.add([s]);
+    store.add([{ ...s }]);
+    expect(store.all()).toHaveLength(1);
+  });
+});
+
+describe('views', () => {
+  test('categories: tool, llm, trajectory, event', () => {
+    const stored = (f: Partial<ReceivedSpan> & { name: string }) => ({ ...span(f), receivedAt: '' });
+    expect(categorize(stored({ name: 't', attributes: { 'openinference.span.kind': 'tool' } }), false)).toBe('tool');
+    expect(categorize(stored({ name: 'l', attributes: { 'gen_ai.request.model': 'm' } }), false)).toBe('llm');
+    expect(categorize(stored({ name: 'r' }), true)).toBe('trajectory');
+    expect(categorize(stored({ name: 'e' }), false)).toBe('event');
+  });
+
+  test('orphans become roots, a parent cycle does not loop, and summaries survive a missing root', () => {
+    const store = SpanStore.memory();
+    const a = span({ name: 'a', parentSpanId: 'f'.repeat(16) }); // parent never arrived
+    const b = span({ name: 'b' });
+    const c = span({ name: 'c', parentSpanId: b.spanId });
+    b.parentSpanId = c.spanId; // b <-> c
+    store.add([a, b, c]);
+    const roots = buildTree(store.all());
+    const names = (nodes: typeof roots): string[] => nodes.flatMap((n) => [n.name, ...names(n.children)]);
+    expect(names(roots).sort()).toEqual(['a', 'b', 'c']);
+    expect(traceSummaries([store.all()])[0]).toMatchObject({ spanCount: 3, name: 'a' });
+    expect(renderTrace(store.all())).toMatch(/● a[\s\S]*● b[\s\S]*c/);
+  });
+});
