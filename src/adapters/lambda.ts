@@ -40,7 +40,8 @@ type AnyFunction = (...args: never[]) => unknown;
 // Process-wide on purpose: a cold start is a property of the process, not of a request.
 let coldStart = true;
 
-function lambdaAttributes(context: LambdaContextLike | undefined): Attributes {
+/** Per-invocation attributes (`faas.invocation_id`, name, ARN, cold start); shared with the Middy and Express adapters. */
+export function lambdaAttributes(context: LambdaContextLike | undefined): Attributes {
   const attrs: Attributes = { 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'faas.coldstart': coldStart };
   coldStart = false;
   if (!context || typeof context !== 'object') return attrs;
@@ -51,7 +52,8 @@ function lambdaAttributes(context: LambdaContextLike | undefined): Attributes {
   return attrs;
 }
 
-function deadlineOf(context: LambdaContextLike | undefined): number | undefined {
+/** Epoch-ms deadline from `getRemainingTimeInMillis()`, or `undefined` when the context cannot tell. */
+export function deadlineOf(context: LambdaContextLike | undefined): number | undefined {
   try {
     const remaining = context?.getRemainingTimeInMillis?.();
     return typeof remaining === 'number' && Number.isFinite(remaining) ? Date.now() + remaining : undefined;
@@ -66,31 +68,57 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && type
  * Calls a handler the way the Node.js runtime does on nodejs20.x/22.x: every handler gets
  * `(event, context, callback)`, and the invocation settles on the first of the callback,
  * `context.succeed/fail/done`, or a returned promise. A handler declared with fewer than three
- * parameters that returns a plain value settles with that value (it cannot call back).
+ * parameters that returns a plain (non-undefined) value settles with that value. One that returns
+ * nothing may still answer later through `context.succeed/done` (a common pre-async pattern), so
+ * it is waited for; if the event loop drains first it answers `undefined`, as the runtime does.
  */
 function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, event: unknown, context: LambdaContextLike): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const finish = (error: unknown, result?: unknown) => {
+    let onDrain: (() => void) | undefined;
+    const finish = (failed: boolean, value: unknown) => {
       if (settled) return;
       settled = true;
-      if (error !== undefined && error !== null) reject(error);
-      else resolve(result);
+      if (onDrain) process.off('beforeExit', onDrain);
+      if (failed) reject(value);
+      else resolve(value);
     };
-    // A child object keeps every field of the runtime's context (own or inherited) readable.
-    const ctx = Object.create(context ?? null, {
-      succeed: { value: (result: unknown) => finish(null, result) },
-      fail: { value: (error: unknown) => finish(error ?? new Error('context.fail() called')) },
-      done: { value: (error: unknown, result: unknown) => finish(error, result) },
-    }) as LambdaContextLike;
+    // Same rules as the runtime's callback: only null/undefined count as "no error".
+    const callback = (error?: unknown, result?: unknown) => (error !== undefined && error !== null ? finish(true, error) : finish(false, result));
+    const ctx = contextFor(context, {
+      succeed: (result: unknown) => callback(null, result),
+      // The runtime reports a bare `context.fail()` as the string 'handled'; keep that.
+      fail: (error: unknown) => finish(true, error ?? 'handled'),
+      done: callback,
+    });
+    let returned: unknown;
     try {
-      const returned = handler.call(thisArg, event, ctx, finish);
-      if (isThenable(returned)) returned.then((v) => finish(null, v), (e: unknown) => finish(e ?? new Error('handler rejected')));
-      else if (handler.length < 3) finish(null, returned);
+      returned = handler.call(thisArg, event, ctx, callback);
     } catch (error) {
-      finish(error ?? new Error('handler threw'));
+      callback(error);
+      return;
+    }
+    // A rejection keeps its reason as-is (even `undefined`), so the runtime reports it unchanged.
+    if (isThenable(returned)) returned.then((v) => finish(false, v), (e: unknown) => finish(true, e));
+    else if (settled) return;
+    else if (returned !== undefined && handler.length < 3) finish(false, returned);
+    else {
+      onDrain = () => finish(false, undefined);
+      process.once('beforeExit', onDrain);
     }
   });
+}
+
+/**
+ * A copy of the runtime's context whose succeed/fail/done settle our promise. Own properties
+ * (accessors included) are copied rather than inherited, so `{ ...context }`, `Object.keys` and
+ * `JSON.stringify(context)` in user code still see `awsRequestId` and the rest.
+ */
+function contextFor(context: LambdaContextLike | undefined, methods: Record<'succeed' | 'fail' | 'done', (...a: never[]) => void>): LambdaContextLike {
+  const source: object = context !== null && typeof context === 'object' ? context : {};
+  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(source);
+  for (const [key, value] of Object.entries(methods)) descriptors[key] = { value, writable: true, enumerable: true, configurable: true };
+  return Object.create(Object.getPrototypeOf(source) as object | null, descriptors) as LambdaContextLike;
 }
 
 function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void> {
@@ -117,7 +145,6 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
   if (typeof handler !== 'function') throw new TypeError(`wrapHandler() expects a Lambda handler function; got ${handler === null ? 'null' : typeof handler}.`);
   checkInvocationOptions(options, 'wrapHandler()');
   if ((handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
-  const streaming = (handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response';
   const call = handler as unknown as (...a: unknown[]) => unknown;
   const run = (context: LambdaContextLike | undefined, fn: () => unknown) => {
     let attributes: Attributes = {};
@@ -130,19 +157,32 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
     }
     return runInvocation(fn, { ...options, attributes, deadline });
   };
-
-  const wrapped = streaming
-    ? async function (this: unknown, event: unknown, responseStream: LambdaResponseStreamLike, context: LambdaContextLike) {
-        return run(context, async () => {
-          const result = await call.call(this, event, responseStream, context);
-          // The runtime freezes once the stream has ended, which may be after the handler resolved.
-          await streamEnded(responseStream);
-          return result;
-        });
-      }
-    : async function (this: unknown, event: unknown, context: LambdaContextLike) {
-        return run(context, () => callHandler(call, this, event, context));
-      };
+  const dispatch = (thisArg: unknown, args: unknown[]): Promise<unknown> => {
+    const [event, second, third] = args;
+    // Read at call time, not wrap time: `awslambda.streamifyResponse(wrapHandler(h))` marks the
+    // wrapper after it was created, and the runtime then passes (event, responseStream, context).
+    if ((wrapped as unknown as Record<symbol, unknown>)[STREAMING] === 'response') {
+      const stream = second as LambdaResponseStreamLike;
+      return run(third as LambdaContextLike, async () => {
+        const result = await call.call(thisArg, event, stream, third);
+        // The runtime freezes once the stream has ended, which may be after the handler resolved.
+        await streamEnded(stream);
+        return result;
+      });
+    }
+    return run(second as LambdaContextLike, () => callHandler(call, thisArg, event, second as LambdaContextLike));
+  };
+  // The runtime treats an `async function` that leaves the event loop empty without answering as
+  // a failure (Runtime.NodeJsExit) and any other function as answering null, so the wrapper is
+  // the same kind of function as the handler: wrapping must not change that outcome.
+  const wrapped =
+    handler.constructor?.name === 'AsyncFunction'
+      ? async function (this: unknown, ...args: unknown[]) {
+          return dispatch(this, args);
+        }
+      : function (this: unknown, ...args: unknown[]) {
+          return dispatch(this, args);
+        };
   // Keep the runtime's markers (streaming, highWaterMark) so it calls the wrapper the same way.
   for (const key of Object.getOwnPropertySymbols(handler)) {
     (wrapped as unknown as Record<symbol, unknown>)[key] = (handler as unknown as Record<symbol, unknown>)[key];
