@@ -37,6 +37,8 @@ export interface BentoStatus {
   failedExports: number;
   /** The last export request: when, whether it worked, its HTTP status or error. */
   lastExport?: { at: string; ok: boolean; spans: number; httpStatus?: number; error?: string };
+  /** Error of the latest failed attempt while an export is still retrying (e.g. ECONNREFUSED). */
+  lastAttemptError?: string;
   /** Flush on beforeExit/SIGTERM/SIGINT is armed. */
   flushOnExit: boolean;
 }
@@ -85,6 +87,7 @@ export function status(): BentoStatus {
     ...(last && {
       lastExport: { at: new Date(last.at).toISOString(), ok: last.ok, spans: last.spans, ...(last.httpStatus !== undefined && { httpStatus: last.httpStatus }), ...(last.error !== undefined && { error: last.error }) },
     }),
+    ...(exporter.lastAttemptError !== undefined && { lastAttemptError: exporter.lastAttemptError }),
     flushOnExit: client.options.flushOnExit,
   };
 }

@@ -9,7 +9,7 @@ import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelem
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
-import { log, logOnce, RateLimitedLog } from './logger.js';
+import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
 import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
@@ -51,13 +51,20 @@ export class BentoLabsTraceExporter implements SpanExporter {
   private stopped = false;
   /** The most recent request's result; `undefined` before the first. */
   lastOutcome: ExportOutcome | undefined;
+  /** Error of the latest failed attempt, retries included, cleared by a success. */
+  lastAttemptError: string | undefined;
   /** Counts every request, for diagnostics. */
   readonly counts = { requests: 0, failedRequests: 0 };
   private readonly authLog: RateLimitedLog;
+  // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
+  private readonly tooLargeLog = new RateLimitedLog('warn', 10_000, (n) => `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); lower maxAttributeValueLength.`);
   private readonly failLog = new RateLimitedLog('warn', 10_000, (n) => `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`);
 
   constructor(options: BentoOptions = {}) {
     this.options = resolveOptions(options);
+    // The SDK has one logger; an exporter built by hand with its own `logger`/`logLevel` points it
+    // there (init() does the same for the private provider). Without them it is left as it is.
+    if (options?.logger !== undefined || options?.logLevel !== undefined) configureLogger(this.options.logLevel, this.options.logger);
     this.protocol = this.options.protocol;
     this.authLog = new RateLimitedLog('error', 60_000, (n) =>
       `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
@@ -105,10 +112,15 @@ export class BentoLabsTraceExporter implements SpanExporter {
       body,
       { Authorization: `Bearer ${this.options.apiKey}`, 'Content-Type': CONTENT_TYPE[protocol], 'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}` },
       deadline,
+      (error) => (this.lastAttemptError = error),
     );
     this.counts.requests++;
     this.record(outcome, spans.length, protocol);
-    if (outcome.ok) return { exported: spans.length - this.partialRejections(outcome, protocol), rejected: this.partialRejections(outcome, protocol) };
+    if (outcome.ok) {
+      this.lastAttemptError = undefined;
+      const rejected = this.partialRejections(outcome, protocol);
+      return { exported: spans.length - rejected, rejected };
+    }
 
     if (outcome.status === 415 && protocol === 'http/protobuf') {
       this.protocol = 'http/json';
@@ -124,7 +136,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     }
     this.counts.failedRequests++;
     if (outcome.status === 401 || outcome.status === 403) this.authLog.hit();
-    else if (outcome.status === 413) log.warn(`A single span was too large for the endpoint (413) and was dropped; lower maxAttributeValueLength.`);
+    else if (outcome.status === 413) this.tooLargeLog.hit();
     else this.failLog.hit();
     return { exported: 0, rejected: spans.length };
   }
@@ -148,16 +160,22 @@ export class BentoLabsTraceExporter implements SpanExporter {
         rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
         message = response.partialSuccess?.errorMessage;
       }
-      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${message ?? 'no reason given'}`);
+      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`);
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
     } catch {
       return 0;
     }
   }
 
+  /** Gateways echo the Authorization header in error bodies; those bodies reach status() and logs. */
+  private redact(text: string): string {
+    return text.split(this.options.apiKey).join(redactKey(this.options.apiKey));
+  }
+
   private record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {
-    this.lastOutcome = { at: Date.now(), ok: outcome.ok, spans, protocol, ...(outcome.status !== undefined && { httpStatus: outcome.status }), ...(outcome.error !== undefined && { error: outcome.error }) };
-    if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${outcome.error}`);
+    const error = outcome.error === undefined ? undefined : this.redact(outcome.error);
+    this.lastOutcome = { at: Date.now(), ok: outcome.ok, spans, protocol, ...(outcome.status !== undefined && { httpStatus: outcome.status }), ...(error !== undefined && { error }) };
+    if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
   }
 
   async forceFlush(): Promise<void> {
@@ -167,5 +185,6 @@ export class BentoLabsTraceExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     await this.forceFlush();
     this.stopped = true;
+    for (const l of [this.authLog, this.failLog, this.tooLargeLog]) l.close();
   }
 }

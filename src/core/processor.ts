@@ -9,7 +9,7 @@
  */
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { BentoOptions } from './config.js';
+import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
 
@@ -35,6 +35,9 @@ export interface PipelineCounts {
   queued: number;
   inFlight: number;
 }
+
+/** Requests a waiting flush may have in flight at once (see `pump`). */
+const MAX_PARALLEL_FOR_FLUSH = 4;
 
 interface Waiter {
   target: number;
@@ -143,9 +146,12 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
 
   private pump(timerFired = false): void {
     // One request at a time keeps order, memory and the endpoint's load predictable; a full
-    // queue of 2048 spans is four requests.
-    if (this.inFlightStarts.size > 0) return;
+    // queue of 2048 spans is four requests. The exception is a flush waiting for queued spans:
+    // they go out beside what is in flight (up to a few requests), because that request may be
+    // stale — hung across a Lambda freeze — and would otherwise hold back every later flush
+    // until its own deadline, freezing each invocation with its spans undelivered.
     const startSeq = this.nextSeq - this.size;
+    if (this.inFlightStarts.size > 0 && !(this.flushTarget > startSeq && this.size > 0 && this.inFlightStarts.size < MAX_PARALLEL_FOR_FLUSH)) return;
     const wanted = timerFired || this.size >= this.maxBatch || this.flushTarget > startSeq;
     if (this.size === 0 || !wanted) {
       this.schedule();
@@ -188,7 +194,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * Exports everything ended before this call and waits until it is delivered or dropped, or
    * `timeoutMillis` passes. Never rejects.
    */
-  async flush(timeoutMillis = this.exporter.options.exportTimeoutMillis): Promise<FlushResult> {
+  async flush(timeoutOption?: number): Promise<FlushResult> {
+    // NaN means "not given"; Infinity and anything past the timer limit wait as long as a timer
+    // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
+    const timeoutMillis =
+      typeof timeoutOption === 'number' && !Number.isNaN(timeoutOption) ? Math.min(Math.max(0, timeoutOption), MAX_TIMER_MILLIS) : this.exporter.options.exportTimeoutMillis;
     const before = this.counters();
     const target = this.nextSeq;
     this.flushTarget = Math.max(this.flushTarget, target);
@@ -216,7 +226,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     const exported = after.exported - before.exported;
     const dropped = after.dropped - before.dropped;
     const ok = !timedOut && dropped === 0;
-    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms` : dropped > 0 ? this.lastError ?? 'spans were dropped' : undefined;
+    const cause = this.exporter.lastAttemptError ? ` (last attempt: ${this.exporter.lastAttemptError})` : '';
+    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}` : dropped > 0 ? this.lastError ?? 'spans were dropped' : undefined;
     return { ok, exported, dropped, ...(error !== undefined && { error }) };
   }
 
@@ -229,6 +240,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    this.queueFullLog.close();
     await this.exporter.shutdown();
   }
 }

@@ -93,7 +93,14 @@ function postOnce(url: URL, body: Uint8Array, headers: Record<string, string>, t
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Sends `body`, retrying until it succeeds, fails for good, or `deadline` (epoch ms) passes. */
-export async function sendWithRetry(target: string, body: Uint8Array, headers: Record<string, string>, deadline: number): Promise<SendOutcome> {
+export async function sendWithRetry(
+  target: string,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  deadline: number,
+  /** Told about each failed attempt as it happens, so diagnostics need not wait for the last retry. */
+  onAttemptFailed?: (error: string) => void,
+): Promise<SendOutcome> {
   const url = new URL(target);
   let backoff = INITIAL_BACKOFF_MILLIS;
   let last: Attempt = {};
@@ -102,6 +109,7 @@ export async function sendWithRetry(target: string, body: Uint8Array, headers: R
     if (remaining <= 0) return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
     last = await postOnce(url, body, headers, remaining);
     if (last.status !== undefined && last.status >= 200 && last.status < 300) return { ok: true, status: last.status, attempts: attempt, body: last.body };
+    onAttemptFailed?.(last.error ?? `HTTP ${last.status}`);
     const retryable = last.status === undefined || RETRYABLE_STATUS.has(last.status);
     if (!retryable) return { ok: false, status: last.status, error: last.error, attempts: attempt };
     const jittered = backoff * (0.8 + Math.random() * 0.4);
