@@ -159,10 +159,15 @@ function resolveChoice<T extends string>(option: string, envName: string, allowe
   return value as T;
 }
 
-function resolveCount(option: string, explicit: unknown, fallback: number, min = 1): number {
+/** Longest delay Node's timers honour; a longer one fires after 1 ms (with a TimeoutOverflowWarning). */
+export const MAX_TIMER_MILLIS = 2 ** 31 - 1;
+/** Largest queue the SDK allocates (a million spans is already gigabytes). */
+const MAX_QUEUE_SIZE = 2 ** 20;
+
+function resolveCount(option: string, explicit: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (explicit === undefined) return fallback;
-  if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min) {
-    throw invalid(option, `an integer >= ${min}`, explicit);
+  if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min || explicit > max) {
+    throw invalid(option, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, explicit);
   }
   return explicit;
 }
@@ -189,8 +194,10 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
   if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
   const apiKey = resolveApiKey(options.apiKey);
   const baseUrl = resolveBaseUrl(options.baseUrl);
-  const maxQueueSize = resolveCount('maxQueueSize', options.maxQueueSize, 2048);
-  const maxExportBatchSize = resolveCount('maxExportBatchSize', options.maxExportBatchSize, 512);
+  const maxQueueSize = resolveCount('maxQueueSize', options.maxQueueSize, 2048, 1, MAX_QUEUE_SIZE);
+  // Only an explicit batch size above the queue size is an error; a small `maxQueueSize` alone
+  // lowers the default batch size with it (as OpenTelemetry's batch processor does).
+  const maxExportBatchSize = resolveCount('maxExportBatchSize', options.maxExportBatchSize, Math.min(512, maxQueueSize));
   if (maxExportBatchSize > maxQueueSize) {
     throw invalid('maxExportBatchSize', `at most \`maxQueueSize\` (${maxQueueSize})`, maxExportBatchSize);
   }
@@ -198,8 +205,7 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     throw invalid('logger', 'an object with debug/info/warn/error methods', options.logger);
   }
   if (options.flushOnExit !== undefined && typeof options.flushOnExit !== 'boolean') throw invalid('flushOnExit', 'a boolean', options.flushOnExit);
-  return Object.freeze({
-    apiKey,
+  const resolved = {
     baseUrl,
     tracesUrl: `${baseUrl}/v1/traces`,
     protocol: resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options.protocol, 'http/protobuf'),
@@ -210,14 +216,17 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     sessionId: resolveSource<string>('sessionId', options.sessionId, (v) => typeof v === 'string', 'a string or a function'),
     tags: resolveSource<string[]>('tags', options.tags, isStringArray, 'an array of strings or a function'),
     maxQueueSize,
-    scheduledDelayMillis: resolveCount('scheduledDelayMillis', options.scheduledDelayMillis, 5000, 0),
+    scheduledDelayMillis: resolveCount('scheduledDelayMillis', options.scheduledDelayMillis, 5000, 0, MAX_TIMER_MILLIS),
     maxExportBatchSize,
-    exportTimeoutMillis: resolveCount('exportTimeoutMillis', options.exportTimeoutMillis, 10000),
+    exportTimeoutMillis: resolveCount('exportTimeoutMillis', options.exportTimeoutMillis, 10000, 1, MAX_TIMER_MILLIS),
     maxAttributeValueLength: resolveCount('maxAttributeValueLength', options.maxAttributeValueLength, 1024 * 1024, 16),
     maxExportRequestBytes: resolveCount('maxExportRequestBytes', options.maxExportRequestBytes, 4 * 1024 * 1024, 1024),
     flushOnExit: options.flushOnExit ?? true,
     serviceName: resolveServiceName(options.serviceName),
-  });
+  };
+  // Non-enumerable, so `console.log(resolveOptions())` or a JSON dump of it never prints the key.
+  Object.defineProperty(resolved, 'apiKey', { value: apiKey, enumerable: false });
+  return Object.freeze(resolved as typeof resolved & { apiKey: string });
 }
 
 /**
