@@ -9,7 +9,8 @@
  * - functions and symbols: "[Function name]" / "Symbol(desc)";
  * - inside JSON: circular references become "[Circular]", depth past 32 "[Truncated]", and a
  *   getter or `toJSON` that throws "[Unserializable]".
- * - strings longer than the limit are cut and end with the marker `…[truncated N chars]`.
+ * - strings longer than the limit are cut and end with the marker `…[truncated N chars]`; so are
+ *   property keys and span names.
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 
@@ -212,6 +213,7 @@ export function encodeProperties(properties: unknown, limit: number, target: Att
       raw = '[Unserializable]';
     }
     const encoded = encodeProperty(raw, limit);
-    if (encoded !== undefined) target[key] = encoded;
+    // Keys are bounded like values (same marker): a 10 MB key must not make a 10 MB request.
+    if (encoded !== undefined) target[truncate(key, limit)] = encoded;
   }
 }

@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import { disabledByEnvironment, redactKey, resolveLogSettings, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
 import { BentoAuthError } from './errors.js';
-import { configureLogger, log } from './logger.js';
+import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
 
@@ -102,7 +102,8 @@ export function init(options: BentoOptions = {}): void {
 
 function warnAboutCleartext(options: ResolvedOptions): void {
   const url = new URL(options.baseUrl);
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  // 127.0.0.0/8 as an IPv4 literal only: `127.0.0.1.nip.io` is a public DNS name of any address.
+  const loopback = ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
   if (url.protocol === 'http:' && !loopback) {
     log.warn(`baseUrl ${options.baseUrl} uses http:// to a host other than this machine: the API key travels in clear text. Use https://.`);
   }
@@ -165,6 +166,8 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   state.initError = undefined;
   state.detachExitHooks?.();
   state.detachExitHooks = undefined;
+  // "Logged once" means once per run: a re-initialised SDK may say it again.
+  resetOnce();
   if (!client) return NOT_RUNNING;
   const result = await client.processor.flush(options.timeoutMillis).catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   await client.provider.shutdown().catch(() => undefined);

@@ -112,7 +112,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       body,
       { Authorization: `Bearer ${this.options.apiKey}`, 'Content-Type': CONTENT_TYPE[protocol], 'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}` },
       deadline,
-      (error) => (this.lastAttemptError = error),
+      (error) => (this.lastAttemptError = this.redact(error)),
     );
     this.counts.requests++;
     this.record(outcome, spans.length, protocol);

@@ -3,14 +3,17 @@
  * async context (so two overlapping requests never mix spans), stamps its attributes on every
  * span recorded inside it, ends what is still open shortly before the runtime's deadline, and
  * flushes before the runtime can freeze the process. Adapters only translate their framework's
- * lifecycle into one call of this function.
+ * lifecycle into one call of this function, or, where the lifecycle is not one callback (Middy's
+ * before/after, an Express response that ends later), into `openInvocation()` and `close()`, the
+ * same two halves `runInvocation` is built from.
  */
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Attributes } from '@opentelemetry/api';
 import { flush, peekClient } from './client.js';
-import { currentStore, storage, type Invocation } from './context.js';
+import { currentStore, storage, type Invocation, type Store } from './context.js';
 import { log } from './logger.js';
 import type { FlushResult } from './processor.js';
-import { closeSpan, closeTimedOut } from './record.js';
+import { closeSpan, closeTimedOut, recordError } from './record.js';
 
 /** Options shared by every adapter. */
 export interface InvocationOptions {
@@ -47,9 +50,29 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
   if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
 }
 
-/** Whether the caller already runs inside an invocation (stacked adapters flush only once). */
+/**
+ * The invocation of this async context while it is open. Adapters that enter an invocation for
+ * the rest of an async context (Middy's before/after) leave it behind in contexts that outlive
+ * it, e.g. the runtime's loop that calls the next invocation, so a closed one does not count.
+ */
+function enclosing(): LiveInvocation | undefined {
+  const invocation = currentStore()?.invocation as Partial<LiveInvocation> | undefined;
+  return invocation && invocation.closed !== true ? (invocation as LiveInvocation) : undefined;
+}
+
+/** `checkInvocationOptions` plus the fields only `runInvocation` callers pass. */
+function checkRunOptions(options: RunInvocationOptions): void {
+  checkInvocationOptions(options, 'runInvocation()');
+  const { attributes, deadline, flush: shouldFlush } = options;
+  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object')) throw new TypeError(`runInvocation(): \`attributes\` must be an object; got ${attributes === null ? 'null' : typeof attributes}.`);
+  // A deadline that is not a finite time would fire the timeout guard at once.
+  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline))) throw new TypeError(`runInvocation(): \`deadline\` must be epoch milliseconds; got ${typeof deadline === 'number' ? String(deadline) : typeof deadline}.`);
+  if (shouldFlush !== undefined && typeof shouldFlush !== 'boolean') throw new TypeError(`runInvocation(): \`flush\` must be a boolean; got ${typeof shouldFlush}.`);
+}
+
+/** Whether the caller already runs inside an open invocation (stacked adapters flush only once). */
 export function insideInvocation(): boolean {
-  return currentStore()?.invocation !== undefined;
+  return enclosing() !== undefined;
 }
 
 /** Flushes within what is left before `deadline`; never throws, logs what it could not deliver. */
@@ -74,6 +97,119 @@ function endOpen(invocation: Invocation, close: typeof closeSpan): number {
   return open.length;
 }
 
+interface LiveInvocation extends Invocation {
+  closed: boolean;
+  /** Opened with `enter()` rather than around a callback; see `OpenInvocationOptions.entered`. */
+  readonly entered: boolean;
+}
+
+export interface OpenInvocationOptions extends RunInvocationOptions {
+  /**
+   * The adapter will call `enter()` (a before/after lifecycle) instead of `run()`. Such an
+   * invocation only nests inside one opened around a callback: another entered invocation found
+   * in this context was left behind by a sibling request started in the same tick, not an outer one.
+   */
+  entered?: boolean;
+}
+
+/** An invocation opened by `openInvocation()`, for adapters whose lifecycle is not one callback. */
+export interface OpenInvocation {
+  /** Runs `fn` inside the invocation's async context (Express's `next`). */
+  run<T>(fn: () => T): T;
+  /** Puts the rest of the current execution, and what it schedules, inside the invocation (Middy's `before`). */
+  enter(): void;
+  /** Whether the current async context belongs to this invocation. */
+  readonly active: boolean;
+  /** Whether `close()` was called. */
+  readonly closed: boolean;
+  /** Records `error` on the spans this invocation still has open and ends them, innermost first. */
+  fail(error: unknown): void;
+  /** Stops the guard, ends what is still open and flushes (when flushing). Idempotent; never rejects. */
+  close(): Promise<FlushResult | undefined>;
+}
+
+/**
+ * Opens an invocation: its own context and attributes, and a timeout guard before `deadline`.
+ * Returns `undefined` inside an open invocation, so stacked adapters flush exactly once.
+ * `runInvocation` is this plus `run` and `close` around one callback.
+ * @example
+ * const invocation = openInvocation({ flush: true });
+ * invocation?.enter();
+ * // ... later, when the framework says the request is done:
+ * await invocation?.close();
+ */
+export function openInvocation(options: OpenInvocationOptions = {}): OpenInvocation | undefined {
+  const outer = enclosing();
+  if (outer && !(options.entered && outer.entered)) return undefined;
+  return new InvocationHandle(options);
+}
+
+// A class, not an object literal with getters and closures: Express opens one per request, and
+// the literal cost several microseconds each.
+class InvocationHandle implements OpenInvocation {
+  private readonly invocation: LiveInvocation;
+  private readonly store: Store;
+  private readonly guard: NodeJS.Timeout | undefined;
+  private closing: Promise<FlushResult | undefined> | undefined;
+
+  constructor(private readonly options: OpenInvocationOptions) {
+    const invocation: LiveInvocation = { attributes: options.attributes ?? {}, openSpans: new Set(), closed: false, entered: options.entered === true };
+    this.invocation = invocation;
+    this.store = { ...currentStore(), invocation };
+    const { deadline } = options;
+    const guardMillis = options.timeoutGuardMillis ?? DEFAULT_GUARD_MILLIS;
+    if ((options.flush ?? true) && deadline !== undefined && guardMillis !== false) {
+      this.guard = setTimeout(() => {
+        const ended = endOpen(invocation, closeTimedOut);
+        log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
+        void flushBefore(deadline, options);
+      }, Math.max(0, deadline - guardMillis - Date.now()));
+    }
+  }
+
+  run<T>(fn: () => T): T {
+    return storage.run(this.store, fn);
+  }
+
+  enter(): void {
+    storage.enterWith(this.store);
+  }
+
+  get active(): boolean {
+    return currentStore()?.invocation === this.invocation;
+  }
+
+  get closed(): boolean {
+    return this.invocation.closed;
+  }
+
+  fail(error: unknown): void {
+    endOpen(this.invocation, (s) => {
+      recordError(s.span, error);
+      closeSpan(s);
+    });
+  }
+
+  close(): Promise<FlushResult | undefined> {
+    return (this.closing ??= this.finish().catch((error: unknown) => {
+      log.warn(`Closing the invocation failed: ${String(error)}`);
+      return undefined;
+    }));
+  }
+
+  private async finish(): Promise<FlushResult | undefined> {
+    this.invocation.closed = true;
+    clearTimeout(this.guard);
+    if (!(this.options.flush ?? true)) return undefined;
+    const left = endOpen(this.invocation, (s) => {
+      s.span.setAttribute('bentolabs.unfinished', true);
+      closeSpan(s);
+    });
+    if (left > 0) log.warn(`${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`);
+    return flushBefore(this.options.deadline, this.options);
+  }
+}
+
 /**
  * Runs `fn` as one invocation: its own context and attributes, a timeout guard before `deadline`,
  * and a flush after it settles. Returns or rethrows `fn`'s own result unchanged. Nested calls
@@ -83,30 +219,66 @@ function endOpen(invocation: Invocation, close: typeof closeSpan): number {
  *   runInvocation(() => answer(event), { deadline: Date.now() + context.getRemainingTimeInMillis() });
  */
 export async function runInvocation<T>(fn: () => T | Promise<T>, options: RunInvocationOptions = {}): Promise<T> {
-  if (insideInvocation()) return fn();
-  const invocation: Invocation = { attributes: options.attributes ?? {}, openSpans: new Set() };
-  const { deadline } = options;
-  const shouldFlush = options.flush ?? true;
-  const guardMillis = options.timeoutGuardMillis ?? DEFAULT_GUARD_MILLIS;
-  let guard: NodeJS.Timeout | undefined;
-  if (shouldFlush && deadline !== undefined && guardMillis !== false) {
-    guard = setTimeout(() => {
-      const ended = endOpen(invocation, closeTimedOut);
-      log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
-      void flushBefore(deadline, options);
-    }, Math.max(0, deadline - guardMillis - Date.now()));
-  }
+  if (typeof fn !== 'function') throw new TypeError(`runInvocation() expects a function to run; got ${fn === null ? 'null' : typeof fn}.`);
+  checkRunOptions(options);
+  const invocation = openInvocation(options);
+  if (!invocation) return fn();
   try {
-    return await storage.run({ ...currentStore(), invocation }, fn);
+    return await invocation.run(fn);
   } finally {
-    clearTimeout(guard);
-    if (shouldFlush) {
-      const left = endOpen(invocation, (s) => {
-        s.span.setAttribute('bentolabs.unfinished', true);
-        closeSpan(s);
-      });
-      if (left > 0) log.warn(`${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`);
-      await flushBefore(deadline, options);
-    }
+    await invocation.close();
   }
+}
+
+const isWebStream = (v: unknown): v is ReadableStream<unknown> => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
+// Duck-typed like Middy's own check, so `readable-stream` copies and other realms count too.
+const isNodeStream = (v: unknown): v is Readable =>
+  v !== null && typeof v === 'object' && '_readableState' in v && typeof (v as { pipe?: unknown }).pipe === 'function';
+
+/**
+ * For a response whose body is still being produced after the handler returned (Lambda response
+ * streaming, a streamed `Response`): a copy of `body` that reports its end, abort or failure to
+ * `onEnd` and ends only once the promise `onEnd` returns settled, so a runtime cannot consider
+ * the response complete (and freeze) before the flush. `undefined` when `body` is not a stream.
+ */
+export function bodyEndingAfter<B>(body: B, onEnd: () => Promise<unknown>): B | undefined {
+  let ended: Promise<unknown> | undefined;
+  const end = () => (ended ??= onEnd().catch(() => undefined));
+  if (isNodeStream(body)) {
+    const mode = body.readableObjectMode;
+    const held = new Transform({
+      readableObjectMode: mode,
+      writableObjectMode: mode,
+      transform: (chunk, _encoding, done) => done(null, chunk),
+      flush: (done) => void end().then(() => done()),
+    });
+    pipeline(body, held, (error) => {
+      if (error) void end();
+    });
+    return held as B;
+  }
+  if (isWebStream(body)) {
+    const reader = body.getReader();
+    // A pull-based copy rather than a TransformStream: Node 20's transformers get no cancel hook.
+    return new ReadableStream<unknown>({
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<unknown>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          await end();
+          controller.error(error);
+          return;
+        }
+        if (!chunk.done) return controller.enqueue(chunk.value);
+        await end();
+        controller.close();
+      },
+      cancel(reason) {
+        void end();
+        return reader.cancel(reason);
+      },
+    }) as B;
+  }
+  return undefined;
 }

@@ -66,11 +66,14 @@ export function resetOnce(): void {
 
 /**
  * Counts a repeated condition and logs it at most once per interval with the count, the way
- * OpenTelemetry's batch processor reports dropped spans. The first occurrence logs at once.
+ * OpenTelemetry's batch processor reports dropped spans. The first occurrence logs at once; the
+ * ones suppressed after it are reported when the interval ends (an unref'd timer), so the count
+ * of a burst is never lost just because nothing happened afterwards.
  */
 export class RateLimitedLog {
   private pending = 0;
   private lastLogAt = 0;
+  private trailing: ReturnType<typeof setTimeout> | undefined;
   constructor(
     private readonly level: Exclude<LogLevel, 'silent'>,
     private readonly intervalMillis: number,
@@ -79,9 +82,33 @@ export class RateLimitedLog {
 
   hit(count = 1): void {
     this.pending += count;
-    const now = Date.now();
-    if (now - this.lastLogAt < this.intervalMillis) return;
-    this.lastLogAt = now;
+    const wait = this.intervalMillis - (Date.now() - this.lastLogAt);
+    if (wait <= 0) {
+      this.report();
+      return;
+    }
+    this.trailing ??= setTimeout(() => {
+      this.trailing = undefined;
+      if (this.pending > 0) this.report();
+    }, wait);
+    // Never keep a process alive for a log line.
+    this.trailing.unref?.();
+  }
+
+  /**
+   * Ends this log's run: a count still waiting for its interval is reported now, to the logger of
+   * the run it belongs to, instead of surfacing later in a re-initialised SDK's logger.
+   */
+  close(): void {
+    if (this.pending > 0) this.report();
+    if (this.trailing) clearTimeout(this.trailing);
+    this.trailing = undefined;
+  }
+
+  private report(): void {
+    if (this.trailing) clearTimeout(this.trailing);
+    this.trailing = undefined;
+    this.lastLogAt = Date.now();
     const n = this.pending;
     this.pending = 0;
     emit(this.level, this.format(n));

@@ -3,11 +3,11 @@
  * (§5: only an open Bento span can be a parent) and per-invocation bookkeeping.
  */
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
-import { encodePayload, encodeProperties, safeJson } from './attributes.js';
+import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
 import { innermostOpen, innermostTrajectory, type Identity, type OpenSpan, type Store } from './context.js';
-import { log, RateLimitedLog } from './logger.js';
+import { log, logOnce, RateLimitedLog } from './logger.js';
 
 /** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
 export interface SpanFields {
@@ -86,12 +86,14 @@ function traceIdentity(store: Store | undefined, key: keyof Identity): unknown {
 /** Precedence: the call's own field, `updateCurrentTrace`/enclosing trajectory, `propagateAttributes`, `init`. */
 function resolveIdentity(fields: SpanFields, store: Store | undefined, client: Client): Identity {
   const o = client.options;
-  const pick = <K extends keyof Identity>(key: K, own: Identity[K], source: IdentitySource<NonNullable<Identity[K]>> | undefined): Identity[K] =>
-    own ?? (traceIdentity(store, key) as Identity[K]) ?? store?.identity?.[key] ?? (evaluate(source) as Identity[K]);
+  // `init` sources are evaluated last and only when needed; what a user function returns is
+  // checked like a field (an async function's promise or a number of tags is ignored, not sent).
+  const pick = <K extends keyof Identity>(key: K, own: Identity[K], fromInit: () => Identity[K]): Identity[K] =>
+    own ?? (traceIdentity(store, key) as Identity[K]) ?? store?.identity?.[key] ?? fromInit();
   return {
-    userId: pick('userId', str('userId', fields.userId), o.userId),
-    sessionId: pick('sessionId', str('convoId', fields.convoId), o.sessionId),
-    tags: pick('tags', strArray('tags', fields.tags), o.tags),
+    userId: pick('userId', str('userId', fields.userId), () => str('userId', evaluate(o.userId))),
+    sessionId: pick('sessionId', str('convoId', fields.convoId), () => str('sessionId', evaluate(o.sessionId))),
+    tags: pick('tags', strArray('tags', fields.tags), () => strArray('tags', evaluate(o.tags))),
   };
 }
 
@@ -114,7 +116,23 @@ export function buildAttributes(fields: SpanFields, store: Store | undefined, cl
   const output = encodePayload(fields.output, limit);
   if (output !== undefined) attrs[ATTR.output] = output;
   if (kind) attrs[ATTR.kind] = kind;
+  diagnoseFields(attrs, id.userId, model, provider);
   return attrs;
+}
+
+/**
+ * The troubleshooting page's "fields look wrong" items, said once per run instead of found in the
+ * dashboard: a user id passed as a property (it never reaches `gen_ai.user.id`), and a model
+ * without a provider (the provider is never inferred).
+ */
+function diagnoseFields(attrs: Attributes, userId: string | undefined, model: string | undefined, provider: string | undefined): void {
+  if (userId === undefined) {
+    const key = Object.keys(attrs).find((k) => /^user[_.-]?id$/i.test(k));
+    if (key !== undefined) logOnce('warn', 'user-id-property', `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: pass it as the top-level \`userId\` field instead.`);
+  }
+  if (model !== undefined && provider === undefined) {
+    logOnce('info', 'model-without-provider', `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').`);
+  }
 }
 
 /** Attributes from `update()`-style patches: only what is passed, properties first. */
@@ -155,7 +173,8 @@ export function startSpan(client: Client, name: string, attributes: Attributes, 
   const parent = innermostOpen(store);
   // ROOT_CONTEXT, not context.active(): the host's active span must never become our parent.
   const ctx = parent ? trace.setSpan(ROOT_CONTEXT, parent.span) : ROOT_CONTEXT;
-  const span = client.tracer.startSpan(name, { attributes, ...(startTime !== undefined && { startTime }) }, ctx);
+  // Names are bounded like values: a 10 MB `event` must not become a 10 MB request.
+  const span = client.tracer.startSpan(truncate(name, client.options.maxAttributeValueLength), { attributes, ...(startTime !== undefined && { startTime }) }, ctx);
   return { span, parent };
 }
 

@@ -3,7 +3,7 @@
  * become the parents of what is recorded inside them, through the SDK's own async context.
  */
 import type { AttributeValue } from '@opentelemetry/api';
-import { encodeProperty } from './attributes.js';
+import { encodeProperty, truncate } from './attributes.js';
 import { getClient, type Client } from './client.js';
 import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpan } from './context.js';
 import { BentoUsageError } from './errors.js';
@@ -53,7 +53,11 @@ export interface Interaction {
 
 const noopTool: ToolSpan = { spanId: INVALID_SPAN_ID, setOutput() {}, setAttribute() {}, recordError() {}, end() {} };
 
-const handles = new WeakMap<OpenSpan, InteractionImpl>();
+// On globalThis, like the context and the client state, so that `currentInteraction()` of the
+// CommonJS copy finds a trajectory the ESM copy opened (and vice versa).
+const HANDLES_KEY = Symbol.for('@bentolabs/sdk/interaction-handles');
+const handleHolder = globalThis as unknown as Record<symbol, WeakMap<OpenSpan, Interaction> | undefined>;
+const handles: WeakMap<OpenSpan, Interaction> = (handleHolder[HANDLES_KEY] ??= new WeakMap<OpenSpan, Interaction>());
 
 function noopInteraction(convoId: string | undefined): Interaction {
   return {
@@ -115,7 +119,7 @@ class ToolSpanImpl implements ToolSpan {
   setAttribute(key: string, value: unknown): void {
     if (this.state.ended || typeof key !== 'string' || key === '' || key === '__proto__') return;
     const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
-    if (encoded !== undefined) this.state.span.setAttribute(key, encoded);
+    if (encoded !== undefined) this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
   }
   recordError(error: unknown): void {
     if (!this.state.ended) recordError(this.state.span, error);

@@ -1,0 +1,86 @@
+/**
+ * SPEC §3 "lower level": BentoLabsSpanProcessor and BentoLabsTraceExporter in a user's own
+ * OpenTelemetry TracerProvider. Options resolve at construction (a bad key throws there).
+ */
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { BentoAuthError, BentoConfigError, BentoLabsSpanProcessor, BentoLabsTraceExporter, status } from '../../src/index.js';
+import { OtlpReceiver } from '../support/receiver.js';
+import { captureLogger, KEY, sandboxEnv } from './helpers.js';
+
+let receiver: OtlpReceiver;
+let restoreEnv: () => void;
+beforeAll(async () => {
+  receiver = await OtlpReceiver.start();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+beforeEach(() => {
+  restoreEnv = sandboxEnv();
+  receiver.clear();
+});
+afterEach(() => restoreEnv());
+
+it('constructors resolve options and throw BentoAuthError/BentoConfigError', () => {
+  expect(() => new BentoLabsSpanProcessor()).toThrow(BentoAuthError);
+  expect(() => new BentoLabsTraceExporter({ apiKey: 'nope' })).toThrow(BentoAuthError);
+  expect(() => new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: 'localhost:8080' })).toThrow(BentoConfigError);
+  process.env.BENTOLABS_API_KEY = KEY;
+  expect(() => new BentoLabsSpanProcessor()).not.toThrow();
+});
+
+it('BentoLabsSpanProcessor in a user provider: forceFlush delivers, with the Bearer key', async () => {
+  const processor = new BentoLabsSpanProcessor({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  const tracer = provider.getTracer('user-app');
+  const parent = tracer.startSpan('user-parent');
+  parent.setAttribute('n', 3);
+  parent.end();
+  await provider.forceFlush();
+  expect(receiver.spans.map((s) => s.name)).toEqual(['user-parent']);
+  expect(receiver.spans[0]?.typedAttributes.n).toEqual({ type: 'int', value: 3 });
+  expect(receiver.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+  expect(processor.counters()).toMatchObject({ recorded: 1, exported: 1, dropped: 0, queued: 0, inFlight: 0 });
+  await provider.shutdown();
+  // The private SDK instance was never started by this.
+  expect(status().initialised).toBe(false);
+});
+
+it('logLevel: silent on a hand-built processor silences its failures', async () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+  const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  receiver.setFault({ kind: 'status', status: 401, times: 1 });
+  const processor = new BentoLabsSpanProcessor({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  provider.getTracer('t').startSpan('quiet').end();
+  expect(await processor.flush()).toMatchObject({ ok: false, dropped: 1 });
+  expect(warn).not.toHaveBeenCalled();
+  expect(error).not.toHaveBeenCalled();
+  await provider.shutdown();
+  vi.restoreAllMocks();
+});
+
+it('BentoLabsTraceExporter behind OpenTelemetry’s own BatchSpanProcessor', async () => {
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url, protocol: 'http/json', logLevel: 'silent' }))] });
+  provider.getTracer('t').startSpan('via-exporter').end();
+  await provider.forceFlush();
+  expect(receiver.spans.map((s) => s.name)).toEqual(['via-exporter']);
+  expect(receiver.requests[0]?.encoding).toBe('json');
+  await provider.shutdown();
+});
+
+it('the exporter reports a failed export to its processor, and logs to its own logger', async () => {
+  receiver.setFault({ kind: 'status', status: 400, times: 1 });
+  const logger = captureLogger();
+  const exporter = new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url, logger });
+  const provider = new BasicTracerProvider();
+  const span = provider.getTracer('t').startSpan('rejected');
+  span.end();
+  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export([span as never], resolve));
+  expect(result.code).toBe(1);
+  expect(result.error?.message).toContain('400');
+  expect(exporter.lastOutcome).toMatchObject({ ok: false, httpStatus: 400 });
+  expect(logger.at('warn').join('\n')).toContain('HTTP 400');
+  await exporter.shutdown();
+});
