@@ -4,7 +4,7 @@
  * missing or older than the sources.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +42,9 @@ export function ensureBuild({ force = false } = {}) {
   const sources = Math.max(newest(path.join(root, 'src')), newest(path.join(root, 'dashboard')), statSync(path.join(root, 'package.json')).mtimeMs);
   if (force || built < sources) {
     console.log('› Building…');
+    // tsup does not clean (parallel builds must never see an empty dist/), so a full build starts
+    // from an empty one here: stale chunks must not reach the packed package.
+    if (force) rmSync(path.join(root, 'dist'), { recursive: true, force: true });
     run('npm', ['run', 'build', '--silent']);
   }
 }
