@@ -1,1 +1,130 @@
-export {};
+/**
+ * `@bentolabs/sdk/express`: gives every request its own invocation context, and on a serverless
+ * runtime (Lambda behind serverless-http or @codegenie/serverless-express, ...) holds the
+ * response until its spans are exported. On a long-running server it adds no flush and no
+ * latency: spans go out with the normal batches. Express is not imported; its request and
+ * response are Node's `IncomingMessage`/`ServerResponse`, which the types below use.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { detectServerless } from '../core/config.js';
+import { checkInvocationOptions, openInvocation, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { log } from '../core/logger.js';
+import { deadlineOf, lambdaAttributes, type LambdaContextLike } from './lambda.js';
+
+/** Options of `bentoMiddleware()`. Every field is optional. */
+export interface ExpressOptions extends InvocationOptions {
+  /**
+   * Hold each response until the spans it recorded are exported. Detected from the variables
+   * serverless platforms set (`AWS_LAMBDA_FUNCTION_NAME`, `VERCEL`, `NETLIFY`, `K_SERVICE`,
+   * `FUNCTIONS_WORKER_RUNTIME`, ...); `true` forces it, `false` forces long-running behaviour.
+   * @default detectServerless() !== undefined
+   */
+  serverless?: boolean;
+}
+
+/** Express's `next`. */
+export type NextFunctionLike = (error?: unknown) => void;
+
+// On the request object: per-request state, found again by the error handler.
+const STATE = Symbol.for('@bentolabs/sdk/express.invocation');
+
+type WithState = IncomingMessage & { [STATE]?: OpenInvocation; apiGateway?: { context?: unknown } };
+
+/** The Lambda context serverless-http (and serverless-express's `eventContext()`) put on `req.apiGateway`. */
+function lambdaContextOf(req: WithState): LambdaContextLike | undefined {
+  const context = req.apiGateway?.context as Partial<LambdaContextLike> | undefined;
+  return context && typeof context.awsRequestId === 'string' ? (context as LambdaContextLike) : undefined;
+}
+
+/**
+ * Defers `res.end()` until the flush finished. serverless-http and serverless-express resolve the
+ * Lambda invocation on the response's `finish`, so Lambda cannot freeze before the spans left.
+ */
+function holdEnd(res: ServerResponse, invocation: OpenInvocation): void {
+  const end = res.end;
+  let held = false;
+  res.end = function heldEnd(this: ServerResponse, ...args: unknown[]) {
+    // Later calls are no-ops, as they are on a response that already ended.
+    if (held) return this;
+    held = true;
+    // One macrotask first: code right after `res.json()` in the same turn may still record spans.
+    setImmediate(() => {
+      void invocation.close().then(() => {
+        try {
+          (end as (...a: unknown[]) => unknown).apply(res, args);
+        } catch (error) {
+          res.destroy(error as Error);
+        }
+      });
+    });
+    return this;
+  } as ServerResponse['end'];
+}
+
+/**
+ * Express middleware: one invocation context per request (overlapping requests never share
+ * spans). Serverless: the response is held until the request's spans are exported. Long-running:
+ * nothing is flushed per request. Register it before the routes; inside `wrapHandler` it defers to it.
+ * @example
+ * import express from 'express';
+ * import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';
+ * const app = express();
+ * app.use(bentoMiddleware());
+ * app.post('/chat', async (req, res) => res.json(await answer(req.body)));
+ * app.use(bentoErrorHandler());
+ */
+export function bentoMiddleware(options: ExpressOptions = {}): (req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
+  checkInvocationOptions(options, 'bentoMiddleware()');
+  if (options.serverless !== undefined && typeof options.serverless !== 'boolean') {
+    throw new TypeError(`bentoMiddleware(): \`serverless\` must be a boolean; got ${typeof options.serverless}.`);
+  }
+  // Read once: the platform does not change while the process runs.
+  const serverless = options.serverless ?? detectServerless() !== undefined;
+  // Built once: an object spread per request costs microseconds on the long-running hot path.
+  const base: OpenInvocationOptions = { ...options, flush: serverless };
+  return function bentoMiddleware(req: WithState, res, next) {
+    let invocation: OpenInvocation | undefined;
+    try {
+      const context = serverless ? lambdaContextOf(req) : undefined;
+      const opening = context ? { ...base, attributes: lambdaAttributes(context), deadline: deadlineOf(context) } : base;
+      // `undefined` inside an open invocation (wrapHandler(serverless(app))): that one flushes.
+      invocation = openInvocation(opening);
+      if (invocation) {
+        req[STATE] = invocation;
+        // Long-running: nothing to flush or guard, so nothing to end either (a 'close' listener
+        // per request measurably costs latency). Serverless: also end the invocation of a request
+        // whose client went away without a response.
+        if (serverless) {
+          holdEnd(res, invocation);
+          const opened = invocation;
+          res.once('close', () => void opened.close());
+        }
+      }
+    } catch (error) {
+      log.debug(`bentoMiddleware() could not open an invocation; the request runs untracked: ${String(error)}`);
+      invocation = undefined;
+    }
+    if (!invocation) return next();
+    invocation.run(next);
+  };
+}
+
+/**
+ * Express error middleware: records the error on the Bento spans the failed request left open
+ * (status ERROR and an `exception` event) and ends them, then passes the error on unchanged.
+ * Register it after the routes and before your own error handlers.
+ * @example
+ * app.use(bentoMiddleware());
+ * app.get('/chat', chatRoute);
+ * app.use(bentoErrorHandler());
+ */
+export function bentoErrorHandler(): (error: unknown, req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
+  return function bentoErrorHandler(error: unknown, req: WithState, _res: ServerResponse, next: NextFunctionLike) {
+    try {
+      req[STATE]?.fail(error);
+    } catch (failure) {
+      log.debug(`bentoErrorHandler() could not record the error: ${String(failure)}`);
+    }
+    next(error);
+  };
+}
