@@ -33,6 +33,14 @@ export interface Invocation {
   readonly attributes: Attributes;
   /** Spans still open, so a timeout guard can end them before the runtime kills the process. */
   readonly openSpans: Set<OpenSpan>;
+  /** Set once the invocation ended; a context entered with `enterWith` (Middy) can outlive it. */
+  closed?: boolean;
+}
+
+/** The invocation of this context, unless it already ended. */
+export function liveInvocation(store: Store | undefined): Invocation | undefined {
+  const invocation = store?.invocation;
+  return invocation && invocation.closed !== true ? invocation : undefined;
 }
 
 export interface Store {

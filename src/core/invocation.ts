@@ -10,7 +10,7 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Attributes } from '@opentelemetry/api';
 import { flush, peekClient } from './client.js';
-import { currentStore, storage, type Invocation, type Store } from './context.js';
+import { currentStore, liveInvocation, storage, type Invocation, type Store } from './context.js';
 import { log } from './logger.js';
 import type { FlushResult } from './processor.js';
 import { closeSpan, closeTimedOut, recordError } from './record.js';
@@ -56,8 +56,7 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
  * it, e.g. the runtime's loop that calls the next invocation, so a closed one does not count.
  */
 function enclosing(): LiveInvocation | undefined {
-  const invocation = currentStore()?.invocation as Partial<LiveInvocation> | undefined;
-  return invocation && invocation.closed !== true ? (invocation as LiveInvocation) : undefined;
+  return liveInvocation(currentStore()) as LiveInvocation | undefined;
 }
 
 /** `checkInvocationOptions` plus the fields only `runInvocation` callers pass. */
@@ -159,11 +158,13 @@ class InvocationHandle implements OpenInvocation {
     const { deadline } = options;
     const guardMillis = options.timeoutGuardMillis ?? DEFAULT_GUARD_MILLIS;
     if ((options.flush ?? true) && deadline !== undefined && guardMillis !== false) {
+      // With less time left than the guard, fire half-way instead of at once: spans opened at the
+      // start would otherwise be marked timed out before the handler had a chance to finish.
       this.guard = setTimeout(() => {
         const ended = endOpen(invocation, closeTimedOut);
         log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
         void flushBefore(deadline, options);
-      }, Math.max(0, deadline - guardMillis - Date.now()));
+      }, Math.max(0, deadline - guardMillis - Date.now(), (deadline - Date.now()) / 2));
     }
   }
 

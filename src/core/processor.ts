@@ -131,7 +131,10 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     if (!this.timer && this.size > 0) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.pump(true);
+        // A tick exports what waited until now, not what keeps arriving while it exports:
+        // draining "until empty" under steady load sends one tiny request per few spans.
+        this.tickTarget = this.nextSeq;
+        this.pump();
       }, this.delayMillis);
       this.timer.unref();
     }
@@ -144,7 +147,10 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     return oldest;
   }
 
-  private pump(timerFired = false): void {
+  /** Spans up to this sequence number were queued when the timer last fired. */
+  private tickTarget = 0;
+
+  private pump(): void {
     // One request at a time keeps order, memory and the endpoint's load predictable; a full
     // queue of 2048 spans is four requests. The exception is a flush waiting for queued spans:
     // they go out beside what is in flight (up to a few requests), because that request may be
@@ -152,7 +158,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     // until its own deadline, freezing each invocation with its spans undelivered.
     const startSeq = this.nextSeq - this.size;
     if (this.inFlightStarts.size > 0 && !(this.flushTarget > startSeq && this.size > 0 && this.inFlightStarts.size < MAX_PARALLEL_FOR_FLUSH)) return;
-    const wanted = timerFired || this.size >= this.maxBatch || this.flushTarget > startSeq;
+    const wanted = this.size >= this.maxBatch || this.flushTarget > startSeq || this.tickTarget > startSeq;
     if (this.size === 0 || !wanted) {
       this.schedule();
       return;
@@ -174,8 +180,9 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.counts.droppedExportFailed += tally.rejected;
       this.lastError = tally.rejected > 0 ? this.exporter.lastOutcome?.error ?? 'export failed' : undefined;
       this.notify();
-      // Keep draining: the timer's tick exports everything that waited, not only one batch.
-      if (this.size > 0 && (timerFired || this.size >= this.maxBatch || this.flushTarget > this.oldestOpen())) this.pump(timerFired);
+      // Keep draining: a tick or a flush exports everything that waited, not only one batch.
+      const queuedFrom = this.nextSeq - this.size;
+      if (this.size > 0 && (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen() || this.tickTarget > queuedFrom)) this.pump();
       else this.schedule();
     });
   }

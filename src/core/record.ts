@@ -6,7 +6,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type T
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
-import { innermostOpen, innermostTrajectory, type Identity, type OpenSpan, type Store } from './context.js';
+import { innermostOpen, innermostTrajectory, liveInvocation, type Identity, type OpenSpan, type Store } from './context.js';
 import { log, logOnce, RateLimitedLog } from './logger.js';
 
 /** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
@@ -102,7 +102,8 @@ export function buildAttributes(fields: SpanFields, store: Store | undefined, cl
   const limit = client.options.maxAttributeValueLength;
   const attrs: Attributes = {};
   if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
-  if (store?.invocation) Object.assign(attrs, store.invocation.attributes);
+  const invocation = liveInvocation(store);
+  if (invocation) Object.assign(attrs, invocation.attributes);
   const id = resolveIdentity(fields, store, client);
   if (id.userId !== undefined) attrs[ATTR.userId] = id.userId;
   if (id.sessionId !== undefined) attrs[ATTR.convoId] = id.sessionId;
@@ -190,8 +191,9 @@ export function recordError(span: Span, error: unknown): void {
 
 /** Registers an open trajectory or tool span; the invocation's timeout guard can then end it. */
 export function openSpan(span: Span, kind: OpenSpan['kind'], parent: OpenSpan | undefined, store: Store | undefined, identity: OpenSpan['identity']): OpenSpan {
-  const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation: store?.invocation };
-  store?.invocation?.openSpans.add(state);
+  const invocation = liveInvocation(store);
+  const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
+  invocation?.openSpans.add(state);
   if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
   return state;
 }
