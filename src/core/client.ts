@@ -134,6 +134,16 @@ export function initState(): { initialised: boolean; disabled: boolean; initErro
   return { initialised: state.client !== undefined, disabled: state.disabled, initError: state.initError, lazyTried: state.lazyTried };
 }
 
+/** `timeoutMillis` of a flush/shutdown argument; anything unreadable means "not given". */
+function timeoutOf(options: unknown): number | undefined {
+  try {
+    const t = (options as { timeoutMillis?: unknown } | null | undefined)?.timeoutMillis;
+    return typeof t === 'number' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const NOT_RUNNING: FlushResult = { ok: true, exported: 0, dropped: 0 };
 
 /**
@@ -146,7 +156,7 @@ export async function flush(options: { timeoutMillis?: number } = {}): Promise<F
   const client = state.client;
   if (!client) return NOT_RUNNING;
   try {
-    return await client.processor.flush(options.timeoutMillis);
+    return await client.processor.flush(timeoutOf(options));
   } catch (error) {
     return { ok: false, exported: 0, dropped: 0, error: String(error) };
   }
@@ -169,7 +179,7 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   // "Logged once" means once per run: a re-initialised SDK may say it again.
   resetOnce();
   if (!client) return NOT_RUNNING;
-  const result = await client.processor.flush(options.timeoutMillis).catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
+  const result = await client.processor.flush(timeoutOf(options)).catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   await client.provider.shutdown().catch(() => undefined);
   return result;
 }
