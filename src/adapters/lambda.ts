@@ -143,7 +143,7 @@ function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void
  */
 export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOptions = {}): H {
   if (typeof handler !== 'function') throw new TypeError(`wrapHandler() expects a Lambda handler function; got ${handler === null ? 'null' : typeof handler}.`);
-  checkInvocationOptions(options, 'wrapHandler()');
+  const clean = checkInvocationOptions(options, 'wrapHandler()');
   if ((handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
   const call = handler as unknown as (...a: unknown[]) => unknown;
   const run = (context: LambdaContextLike | undefined, fn: () => unknown) => {
@@ -155,7 +155,7 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
     } catch (error) {
       log.debug(`Could not read the Lambda context: ${String(error)}`);
     }
-    return runInvocation(fn, { ...options, attributes, deadline });
+    return runInvocation(fn, { ...clean, attributes, deadline });
   };
   const dispatch = (thisArg: unknown, args: unknown[]): Promise<unknown> => {
     const [event, second, third] = args;

@@ -117,7 +117,7 @@ function warnIfDetached(invocation: OpenInvocation): void {
  * }).use(bentoMiddleware());
  */
 export function bentoMiddleware(options: MiddyOptions = {}): MiddyMiddlewareLike {
-  checkInvocationOptions(options, 'bentoMiddleware()');
+  const clean = checkInvocationOptions(options, 'bentoMiddleware()');
   const middleware: MiddyMiddlewareLike = {
     // Synchronous on purpose: `enter()` only reaches the handler from Middy's own execution, and
     // any value returned here would be taken as an early response.
@@ -129,7 +129,7 @@ export function bentoMiddleware(options: MiddyOptions = {}): MiddyMiddlewareLike
         const existing = stateOf(request);
         if (existing && !existing.invocation.closed) return;
         const context = request.context as LambdaContextLike | undefined;
-        const invocation = openInvocation({ ...options, attributes: lambdaAttributes(context), deadline: deadlineOf(context), entered: true });
+        const invocation = openInvocation({ ...clean, attributes: lambdaAttributes(context), deadline: deadlineOf(context), entered: true });
         // `undefined`: already inside wrapHandler(), which flushes once for both.
         if (!invocation) return;
         (request.internal as Record<string, State>)[KEY] = { owner: middleware, invocation };

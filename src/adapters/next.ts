@@ -5,7 +5,7 @@
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
 import { detectServerless } from '../core/config.js';
-import { bodyEndingAfter, checkInvocationOptions, openInvocation, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { bodyEndingAfter, checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
 import { log } from '../core/logger.js';
 
 /** Options of `wrapRouteHandler()`. Every field is optional. */
@@ -106,12 +106,13 @@ async function deliver(invocation: OpenInvocation, response: unknown): Promise<u
  */
 export function wrapRouteHandler<H extends RouteHandlerLike>(handler: H, options: NextOptions = {}): (...args: Parameters<H>) => Promise<Awaited<ReturnType<H>>> {
   if (typeof handler !== 'function') throw new TypeError(`wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`);
-  checkInvocationOptions(options, 'wrapRouteHandler()');
-  if (options.serverless !== undefined && typeof options.serverless !== 'boolean') {
-    throw new TypeError(`wrapRouteHandler(): \`serverless\` must be a boolean; got ${typeof options.serverless}.`);
+  const clean = checkInvocationOptions(options, 'wrapRouteHandler()');
+  const forced = options === undefined ? undefined : readOption(options, 'serverless', 'wrapRouteHandler()');
+  if (forced !== undefined && typeof forced !== 'boolean') {
+    throw new TypeError(`wrapRouteHandler(): \`serverless\` must be a boolean; got ${typeof forced}.`);
   }
-  const serverless = options.serverless ?? detectServerless() !== undefined;
-  const opening: OpenInvocationOptions = { ...options, flush: serverless };
+  const serverless = (forced as boolean | undefined) ?? detectServerless() !== undefined;
+  const opening: OpenInvocationOptions = { ...clean, flush: serverless };
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return async function (this: unknown, ...args: Parameters<H>): Promise<Awaited<ReturnType<H>>> {
     let invocation: OpenInvocation | undefined;

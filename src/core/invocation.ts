@@ -38,16 +38,34 @@ export const DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000;
 const DEFAULT_SAFETY_MARGIN_MILLIS = 50;
 const DEFAULT_GUARD_MILLIS = 500;
 
-/** Throws a `TypeError` at setup time for adapter options it cannot use. */
-export function checkInvocationOptions(options: InvocationOptions | undefined, adapter: string): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new TypeError(`${adapter}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
-  for (const key of ['flushTimeoutMillis', 'safetyMarginMillis'] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new TypeError(`${adapter}: \`${key}\` must be a number >= 0; got ${String(v)}.`);
+/** Reads one option; a getter that throws becomes a setup-time `TypeError` naming the option. */
+export function readOption(options: object, key: string, adapter: string): unknown {
+  try {
+    return (options as Record<string, unknown>)[key];
+  } catch (error) {
+    throw new TypeError(`${adapter}: reading option \`${key}\` threw: ${String(error)}`, { cause: error });
   }
-  const g = options.timeoutGuardMillis;
+}
+
+/**
+ * Checks adapter options at setup time (a `TypeError` for anything unusable) and returns a clean
+ * copy of the invocation fields: adapters never spread the caller's object, whose other getters
+ * could throw later, on the request path.
+ */
+export function checkInvocationOptions(options: InvocationOptions | undefined, adapter: string): InvocationOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new TypeError(`${adapter}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
+  const clean: InvocationOptions = {};
+  for (const key of ['flushTimeoutMillis', 'safetyMarginMillis'] as const) {
+    const v = readOption(options, key, adapter);
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${adapter}: \`${key}\` must be a number >= 0; got ${String(v)}.`);
+    clean[key] = v;
+  }
+  const g = readOption(options, 'timeoutGuardMillis', adapter);
   if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
+  if (g !== undefined) clean.timeoutGuardMillis = g as number | false;
+  return clean;
 }
 
 /**

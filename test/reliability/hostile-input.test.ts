@@ -108,7 +108,15 @@ async function check<T>(property: fc.IProperty<T> | fc.IAsyncProperty<T>, params
   const details = await fc.check(property as fc.IAsyncProperty<T>, params);
   if (!details.failed) return;
   const args = (details.counterexample ?? []) as unknown as unknown[];
-  const shown = Array.isArray(args) ? args.map((a) => fc.stringify(a).slice(0, 300)).join(', ') : fc.stringify(args).slice(0, 300);
+  // fc.stringify runs the hostile getters too; a report must not die on the value it reports.
+  const show = (a: unknown) => {
+    try {
+      return fc.stringify(a).slice(0, 300);
+    } catch {
+      return `<${typeof a} that cannot be printed>`;
+    }
+  };
+  const shown = Array.isArray(args) ? args.map(show).join(', ') : show(args);
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(`Property failed after ${details.numRuns} run(s) (seed ${details.seed}, path "${details.counterexamplePath}").\nCounterexample: [${shown}]\nCause: ${cause.slice(0, 600)}`);
 }
