@@ -17,5 +17,7 @@ if (!existsSync('/usr/bin/chromium')) {
 }
 ensureBuild({ force: true });
 run('npm', ['run', 'typecheck', '--silent']);
-run('npx', ['vitest', 'run', ...process.argv.slice(2)]);
+// The package checks run before the tests so that vitest's closing `N passed, N failed` line is
+// the last thing printed (CI reads it).
 run('node', ['scripts/check-package.mjs']);
+run('npx', ['vitest', 'run', ...process.argv.slice(2)]);

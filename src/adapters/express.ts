@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { detectServerless } from '../core/config.js';
 import { checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
 import { log } from '../core/logger.js';
-import { deadlineOf, lambdaAttributes, type LambdaContextLike } from './lambda.js';
+import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
 /** Options of `bentoMiddleware()`. Every field is optional. */
 export interface ExpressOptions extends InvocationOptions {

@@ -6,20 +6,8 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { checkInvocationOptions, runInvocation, type InvocationOptions } from '../core/invocation.js';
+import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 import { log } from '../core/logger.js';
-
-/** The parts of the Lambda `Context` the adapter reads; the real `Context` satisfies it. */
-export interface LambdaContextLike {
-  awsRequestId: string;
-  functionName: string;
-  functionVersion?: string;
-  invokedFunctionArn: string;
-  getRemainingTimeInMillis(): number;
-  callbackWaitsForEmptyEventLoop?: boolean;
-  succeed?(...args: never[]): void;
-  fail?(...args: never[]): void;
-  done?(...args: never[]): void;
-}
 
 /** A writable response stream, as `awslambda.streamifyResponse` hands it to a handler. */
 export interface LambdaResponseStreamLike {
@@ -27,6 +15,8 @@ export interface LambdaResponseStreamLike {
   readonly destroyed?: boolean;
   once(event: 'finish' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
 }
+
+export type { LambdaContextLike } from '../core/lambda-context.js';
 
 /** Options of `wrapHandler`. Every field is optional. */
 export type LambdaOptions = InvocationOptions;
@@ -36,31 +26,6 @@ const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const WRAPPED = Symbol.for('@bentolabs/sdk/lambda.wrapped');
 
 type AnyFunction = (...args: never[]) => unknown;
-
-// Process-wide on purpose: a cold start is a property of the process, not of a request.
-let coldStart = true;
-
-/** Per-invocation attributes (`faas.invocation_id`, name, ARN, cold start); shared with the Middy and Express adapters. */
-export function lambdaAttributes(context: LambdaContextLike | undefined): Attributes {
-  const attrs: Attributes = { 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'faas.coldstart': coldStart };
-  coldStart = false;
-  if (!context || typeof context !== 'object') return attrs;
-  if (typeof context.awsRequestId === 'string') attrs['faas.invocation_id'] = context.awsRequestId;
-  if (typeof context.functionName === 'string') attrs['faas.name'] = context.functionName;
-  if (typeof context.functionVersion === 'string') attrs['faas.version'] = context.functionVersion;
-  if (typeof context.invokedFunctionArn === 'string') attrs['cloud.resource_id'] = context.invokedFunctionArn;
-  return attrs;
-}
-
-/** Epoch-ms deadline from `getRemainingTimeInMillis()`, or `undefined` when the context cannot tell. */
-export function deadlineOf(context: LambdaContextLike | undefined): number | undefined {
-  try {
-    const remaining = context?.getRemainingTimeInMillis?.();
-    return typeof remaining === 'number' && Number.isFinite(remaining) ? Date.now() + remaining : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 

@@ -6,7 +6,7 @@
  */
 import { bodyEndingAfter, checkInvocationOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
 import { log, logOnce } from '../core/logger.js';
-import { deadlineOf, lambdaAttributes, type LambdaContextLike } from './lambda.js';
+import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
 /** The parts of Middy's `request` the middleware uses; Middy 6.x and 7.x requests satisfy it. */
 export interface MiddyRequestLike {

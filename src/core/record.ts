@@ -97,6 +97,19 @@ function resolveIdentity(fields: SpanFields, store: Store | undefined, client: C
   };
 }
 
+/** Writes model, provider, input and output when passed; shared by new spans and patches. */
+function writeCallFields(attrs: Attributes, fields: SpanFields, limit: number): { model: string | undefined; provider: string | undefined } {
+  const model = str('model', fields.model);
+  if (model !== undefined) attrs[ATTR.model] = model;
+  const provider = str('provider', fields.provider);
+  if (provider !== undefined) attrs[ATTR.provider] = provider;
+  const input = encodePayload(fields.input, limit);
+  if (input !== undefined) attrs[ATTR.input] = input;
+  const output = encodePayload(fields.output, limit);
+  if (output !== undefined) attrs[ATTR.output] = output;
+  return { model, provider };
+}
+
 /** The attribute set of a new span, in SPEC order: properties, then built-in fields on top. */
 export function buildAttributes(fields: SpanFields, store: Store | undefined, client: Client, kind?: 'tool'): Attributes {
   const limit = client.options.maxAttributeValueLength;
@@ -108,14 +121,7 @@ export function buildAttributes(fields: SpanFields, store: Store | undefined, cl
   if (id.userId !== undefined) attrs[ATTR.userId] = id.userId;
   if (id.sessionId !== undefined) attrs[ATTR.convoId] = id.sessionId;
   if (id.tags !== undefined) attrs[ATTR.tags] = id.tags;
-  const model = str('model', fields.model);
-  if (model !== undefined) attrs[ATTR.model] = model;
-  const provider = str('provider', fields.provider);
-  if (provider !== undefined) attrs[ATTR.provider] = provider;
-  const input = encodePayload(fields.input, limit);
-  if (input !== undefined) attrs[ATTR.input] = input;
-  const output = encodePayload(fields.output, limit);
-  if (output !== undefined) attrs[ATTR.output] = output;
+  const { model, provider } = writeCallFields(attrs, fields, limit);
   if (kind) attrs[ATTR.kind] = kind;
   diagnoseFields(attrs, id.userId, model, provider);
   return attrs;
@@ -147,14 +153,7 @@ export function patchAttributes(span: Span, fields: SpanFields, client: Client):
   if (convoId !== undefined) attrs[ATTR.convoId] = convoId;
   const tags = strArray('tags', fields.tags);
   if (tags !== undefined) attrs[ATTR.tags] = tags;
-  const model = str('model', fields.model);
-  if (model !== undefined) attrs[ATTR.model] = model;
-  const provider = str('provider', fields.provider);
-  if (provider !== undefined) attrs[ATTR.provider] = provider;
-  const input = encodePayload(fields.input, limit);
-  if (input !== undefined) attrs[ATTR.input] = input;
-  const output = encodePayload(fields.output, limit);
-  if (output !== undefined) attrs[ATTR.output] = output;
+  writeCallFields(attrs, fields, limit);
   span.setAttributes(attrs);
 }
 

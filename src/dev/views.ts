@@ -2,22 +2,14 @@
  * Read models over stored spans: what the JSON API, the dashboard and the terminal tree show.
  * Pure functions of the spans, so they are easy to test and the store stays a plain log.
  */
+import { ATTR } from '../core/record.js';
 import type { StoredSpan } from './store.js';
 
 /** `tool`, `llm`, `trajectory` (a span with children, or an agent/chain span), or a plain `event`. */
 export type SpanCategory = 'tool' | 'llm' | 'trajectory' | 'event';
 
-export const ATTR = {
-  userId: 'gen_ai.user.id',
-  convoId: 'gen_ai.conversation.id',
-  model: 'gen_ai.request.model',
-  provider: 'gen_ai.system',
-  input: 'input.value',
-  output: 'output.value',
-  kind: 'openinference.span.kind',
-  inputTokens: 'gen_ai.usage.input_tokens',
-  outputTokens: 'gen_ai.usage.output_tokens',
-} as const;
+// The same attribute keys the SDK writes: one definition, so the dashboard cannot drift from the wire contract.
+export { ATTR } from '../core/record.js';
 
 /** Filters of `/api/spans` and `/api/traces`; every field optional, all given ones must match. */
 export interface SpanFilter {

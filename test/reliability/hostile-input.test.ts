@@ -17,7 +17,8 @@ import {
   interaction, propagateAttributes, resolveOptions, runInvocation, shutdown, status, tool, toolSpan, trackAi, updateCurrentSpan, updateCurrentTrace,
   type Interaction, type ToolSpan,
 } from '../../src/index.js';
-import { deadlineOf, lambdaAttributes, wrapHandler } from '../../src/adapters/lambda.js';
+import { wrapHandler } from '../../src/adapters/lambda.js';
+import { deadlineOf, lambdaAttributes } from '../../src/core/lambda-context.js';
 import { bentoMiddleware as middyMiddleware } from '../../src/adapters/middy.js';
 import { bentoErrorHandler, bentoMiddleware as expressMiddleware } from '../../src/adapters/express.js';
 import { wrapRouteHandler } from '../../src/adapters/next.js';
@@ -525,7 +526,7 @@ describe('adapters at run time, with anything as event, context, request or resp
     );
   });
 
-  it('lambdaAttributes(anything) and deadlineOf(anything) (exported by ./lambda) never throw', async () => {
+  it('lambdaAttributes(anything) and deadlineOf(anything) (shared by the Lambda adapters) never throw', async () => {
     await check(
       fc.property(hostileArg, (context) => {
         expectNoThrow('lambdaAttributes()', () => lambdaAttributes(context as never));
