@@ -5,7 +5,7 @@
  * structurally here, so this entry point's types need no `@types/aws-lambda`.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { checkInvocationOptions, runInvocation, type InvocationOptions } from '../core/invocation.js';
+import { checkInvocationOptions, runChecked, type InvocationOptions } from '../core/invocation.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 import { log } from '../core/logger.js';
 
@@ -120,7 +120,7 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
     } catch (error) {
       log.debug(`Could not read the Lambda context: ${String(error)}`);
     }
-    return runInvocation(fn, { ...clean, attributes, deadline });
+    return runChecked(fn, { ...clean, attributes, deadline });
   };
   const dispatch = (thisArg: unknown, args: unknown[]): Promise<unknown> => {
     const [event, second, third] = args;

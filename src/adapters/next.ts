@@ -5,7 +5,8 @@
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
 import { detectServerless } from '../core/config.js';
-import { bodyEndingAfter, checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { bodyEndingAfter } from '../core/stream-end.js';
 import { log } from '../core/logger.js';
 
 /** Options of `wrapRouteHandler()`. Every field is optional. */

@@ -7,7 +7,6 @@
  * before/after, an Express response that ends later), into `openInvocation()` and `close()`, the
  * same two halves `runInvocation` is built from.
  */
-import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Attributes } from '@opentelemetry/api';
 import { flush, peekClient } from './client.js';
 import { currentStore, liveInvocation, storage, type Invocation, type Store } from './context.js';
@@ -240,6 +239,11 @@ class InvocationHandle implements OpenInvocation {
 export async function runInvocation<T>(fn: () => T | Promise<T>, options: RunInvocationOptions = {}): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError(`runInvocation() expects a function to run; got ${fn === null ? 'null' : typeof fn}.`);
   checkRunOptions(options);
+  return runChecked(fn, options);
+}
+
+/** `runInvocation` for adapters, whose options were already checked once at setup. */
+export async function runChecked<T>(fn: () => T | Promise<T>, options: RunInvocationOptions): Promise<T> {
   const invocation = openInvocation(options);
   if (!invocation) return fn();
   try {
@@ -247,57 +251,4 @@ export async function runInvocation<T>(fn: () => T | Promise<T>, options: RunInv
   } finally {
     await invocation.close();
   }
-}
-
-const isWebStream = (v: unknown): v is ReadableStream<unknown> => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
-// Duck-typed like Middy's own check, so `readable-stream` copies and other realms count too.
-const isNodeStream = (v: unknown): v is Readable =>
-  v !== null && typeof v === 'object' && '_readableState' in v && typeof (v as { pipe?: unknown }).pipe === 'function';
-
-/**
- * For a response whose body is still being produced after the handler returned (Lambda response
- * streaming, a streamed `Response`): a copy of `body` that reports its end, abort or failure to
- * `onEnd` and ends only once the promise `onEnd` returns settled, so a runtime cannot consider
- * the response complete (and freeze) before the flush. `undefined` when `body` is not a stream.
- */
-export function bodyEndingAfter<B>(body: B, onEnd: () => Promise<unknown>): B | undefined {
-  let ended: Promise<unknown> | undefined;
-  const end = () => (ended ??= onEnd().catch(() => undefined));
-  if (isNodeStream(body)) {
-    const mode = body.readableObjectMode;
-    const held = new Transform({
-      readableObjectMode: mode,
-      writableObjectMode: mode,
-      transform: (chunk, _encoding, done) => done(null, chunk),
-      flush: (done) => void end().then(() => done()),
-    });
-    pipeline(body, held, (error) => {
-      if (error) void end();
-    });
-    return held as B;
-  }
-  if (isWebStream(body)) {
-    const reader = body.getReader();
-    // A pull-based copy rather than a TransformStream: Node 20's transformers get no cancel hook.
-    return new ReadableStream<unknown>({
-      async pull(controller) {
-        let chunk: ReadableStreamReadResult<unknown>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          await end();
-          controller.error(error);
-          return;
-        }
-        if (!chunk.done) return controller.enqueue(chunk.value);
-        await end();
-        controller.close();
-      },
-      cancel(reason) {
-        void end();
-        return reader.cancel(reason);
-      },
-    }) as B;
-  }
-  return undefined;
 }
