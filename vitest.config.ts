@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 180_000,
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // Every file: fail if anything printed a full API key to the console (issue: secrets).
+    setupFiles: ['./test/support/no-secrets.setup.ts'],
   },
 });
