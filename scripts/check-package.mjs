@@ -154,6 +154,34 @@ bento.flush().then((result) => { console.log(JSON.stringify({ id, result, status
       });
     }
 
+    // The published types must compile in a strict project without skipLibCheck, where only
+    // @opentelemetry/api is installed next to the SDK (the OTel SDK packages are bundled).
+    await step('published types compile (strict, nodenext, no skipLibCheck) with only @opentelemetry/api installed', async () => {
+      const consumer = `import { init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus } from '@bentolabs/sdk';
+import { wrapHandler } from '@bentolabs/sdk/lambda';
+import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
+import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';
+import { wrapRouteHandler } from '@bentolabs/sdk/next';
+init({ apiKey: 'bl_pk_types_000000000' });
+const id: string = trackAi({ event: 'e' });
+const s: BentoStatus = status();
+export const h = wrapHandler(async (event: { body: string }) => ({ statusCode: 200, body: event.body + id + s.sdkVersion }));
+export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler, BentoLabsSpanProcessor, BentoLabsTraceExporter];
+`;
+      writeFileSync(join(app, 'consumer.mts'), consumer);
+      writeFileSync(
+        join(app, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, typeRoots: [join(root, 'node_modules/@types')], types: ['node'] },
+          files: ['consumer.mts'],
+        }),
+      );
+      const r = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, timeout: 120_000 });
+      if (!r.ok) throw new Error(r.stdout || r.stderr);
+      if (existsSync(join(app, 'node_modules/@opentelemetry/sdk-trace-base'))) throw new Error('sdk-trace-base is installed in the app, so this proves nothing');
+      return 'all five entry points type-check';
+    });
+
     // Fails any resolution of a framework package, from require() and from import.
     const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core)(\\/|$)/;`;
     writeFileSync(

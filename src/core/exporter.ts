@@ -5,9 +5,10 @@
  * for 401/403, and an outcome record that `status()` reports.
  */
 import { context } from '@opentelemetry/api';
-import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { suppressTracing } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
 import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
@@ -79,8 +80,8 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.exportWithTally(spans).then(
-      (tally) => resultCallback(tally.rejected === 0 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(this.lastOutcome?.error ?? 'export failed') }),
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      (tally) => resultCallback(tally.rejected === 0 ? { code: 0 } : { code: 1, error: new Error(this.lastOutcome?.error ?? 'export failed') }),
+      (error: unknown) => resultCallback({ code: 1, error: error instanceof Error ? error : new Error(String(error)) }),
     );
   }
 
@@ -101,7 +102,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
     const protocol = this.protocol;
-    const body = protocol === 'http/json' ? encodeJson(spans) : ProtobufTraceSerializer.serializeRequest(spans);
+    const body = protocol === 'http/json' ? encodeJson(spans) : ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]);
     if (!body) return { exported: 0, rejected: spans.length };
     if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1) {
       // Split before sending: proxies and collectors commonly refuse bodies past a few MiB.

@@ -6,7 +6,7 @@
  * strings, enum values as numbers; `test/otlp-decode.test.ts` decodes both encodings alike.
  */
 import type { AttributeValue, Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from './otel-types.js';
 
 type JsonAnyValue =
   | { stringValue: string }

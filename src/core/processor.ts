@@ -8,7 +8,7 @@
  * flight, exported or dropped. `recorded = exported + dropped + queued + inFlight` always holds.
  */
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from './otel-types.js';
 import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
@@ -81,7 +81,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.ring = new Array<ReadableSpan | undefined>(this.maxQueueSize);
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  onStart(_span: unknown, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped) {
