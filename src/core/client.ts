@@ -154,7 +154,8 @@ const NOT_RUNNING: FlushResult = { ok: true, exported: 0, dropped: 0 };
  */
 export async function flush(options: { timeoutMillis?: number } = {}): Promise<FlushResult> {
   const client = state.client;
-  if (!client) return NOT_RUNNING;
+  // Not running because initialisation failed: what the caller recorded went nowhere, say so.
+  if (!client) return state.initError && !state.disabled ? { ok: false, exported: 0, dropped: 0, error: `not initialised: ${state.initError.message}` } : NOT_RUNNING;
   try {
     return await client.processor.flush(timeoutOf(options));
   } catch (error) {

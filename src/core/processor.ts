@@ -15,11 +15,11 @@ import { RateLimitedLog } from './logger.js';
 
 /** Result of `flush()`: never a rejection. */
 export interface FlushResult {
-  /** Everything recorded before the flush was delivered, and nothing was dropped meanwhile. */
+  /** Everything recorded before the flush was delivered, and nothing recorded since the previous flush was dropped. */
   ok: boolean;
-  /** Spans accepted by the endpoint while this flush ran. */
+  /** Spans accepted by the endpoint since the previous flush returned. */
   exported: number;
-  /** Spans dropped (queue overflow or failed export) while this flush ran. */
+  /** Spans dropped (queue overflow or failed export) since the previous flush returned. */
   dropped: number;
   /** Why `ok` is false: `timeout`, or the last export error. */
   error?: string;
@@ -206,7 +206,6 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
     const timeoutMillis =
       typeof timeoutOption === 'number' && !Number.isNaN(timeoutOption) ? Math.min(Math.max(0, timeoutOption), MAX_TIMER_MILLIS) : this.exporter.options.exportTimeoutMillis;
-    const before = this.counters();
     const target = this.nextSeq;
     this.flushTarget = Math.max(this.flushTarget, target);
     let timedOut = false;
@@ -229,14 +228,27 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       }, Math.max(0, timeoutMillis));
       this.pump();
     });
+    // Counted since the previous flush returned, not since this one started: spans dropped before
+    // the call (a full queue between two flushes) were recorded before it, so they belong here.
     const after = this.counters();
+    const before = this.reported;
+    this.reported = { exported: after.exported, droppedQueueFull: after.droppedQueueFull, droppedExportFailed: after.droppedExportFailed };
     const exported = after.exported - before.exported;
-    const dropped = after.dropped - before.dropped;
+    const queueFull = after.droppedQueueFull - before.droppedQueueFull;
+    const failed = after.droppedExportFailed - before.droppedExportFailed;
+    const dropped = queueFull + failed;
     const ok = !timedOut && dropped === 0;
     const cause = this.exporter.lastAttemptError ? ` (last attempt: ${this.exporter.lastAttemptError})` : '';
-    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}` : dropped > 0 ? this.lastError ?? 'spans were dropped' : undefined;
+    const reasons = [
+      queueFull > 0 && `${queueFull} dropped because the queue was full (maxQueueSize ${this.maxQueueSize})`,
+      failed > 0 && `${failed} dropped by failed exports: ${this.lastError ?? 'export failed'}`,
+    ].filter(Boolean);
+    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}` : dropped > 0 ? reasons.join('; ') : undefined;
     return { ok, exported, dropped, ...(error !== undefined && { error }) };
   }
+
+  /** Counters as the previous flush reported them. */
+  private reported = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
 
   async forceFlush(): Promise<void> {
     await this.flush();

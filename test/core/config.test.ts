@@ -316,6 +316,10 @@ describe('init() and shutdown()', () => {
     expect(lines[0]).toContain('BENTOLABS_API_KEY');
     expect(status().initialised).toBe(false);
     expect(status().reason).toContain('BENTOLABS_API_KEY');
+    // A flush does not pretend the recorded calls went anywhere.
+    const nothing = await flush();
+    expect(nothing.ok).toBe(false);
+    expect(nothing.error).toMatch(/not initialised: .*BENTOLABS_API_KEY/);
     // init() succeeds afterwards and recording works again.
     init({ apiKey: KEY, baseUrl: receiver.url });
     trackAi({ event: 'after-init' });

@@ -62,7 +62,10 @@ describe('queue and batches', () => {
     expect(queueLines).toHaveLength(1);
     const result = await flush();
     expect(receiver.spans.map((x) => x.name)).toEqual(['s6', 's7', 's8', 's9']);
-    expect(result).toMatchObject({ ok: true, exported: 4, dropped: 0 });
+    // The six dropped before the flush were recorded before it: the flush reports them.
+    expect(result).toMatchObject({ ok: false, exported: 4, dropped: 6 });
+    expect(result.error).toMatch(/6 dropped because the queue was full/);
+    expect(await flush()).toMatchObject({ ok: true, exported: 0, dropped: 0 });
     expectAccounted();
   });
 
