@@ -31,6 +31,8 @@ interface State {
   initError: Error | undefined;
   /** Lazy initialisation is tried once; after a failure only `init()` tries again. */
   lazyTried: boolean;
+  /** The running client was started by a recording call, from the environment alone. */
+  startedLazily?: boolean;
   detachExitHooks: (() => void) | undefined;
 }
 
@@ -66,6 +68,10 @@ function start(options: Readonly<ResolvedOptions>): Client {
  * init({ apiKey: process.env.BENTOLABS_API_KEY, baseUrl: 'http://localhost:8080' });
  */
 export function init(options: BentoOptions = {}): void {
+  initialise(options, false);
+}
+
+function initialise(options: BentoOptions, lazily: boolean): void {
   try {
     // Before anything can fail, so a failed (lazy) init logs at the level and to the sink asked
     // for now, not to whatever an earlier, shut-down run configured. A running client keeps its own.
@@ -82,7 +88,11 @@ export function init(options: BentoOptions = {}): void {
     const resolved = resolveOptions(options);
     if (state.client) {
       const running = state.client.options;
-      if (running.apiKey === resolved.apiKey && running.baseUrl === resolved.baseUrl) return;
+      if (running.apiKey === resolved.apiKey && running.baseUrl === resolved.baseUrl) {
+        if (state.startedLazily && !lazily) replaceLazyClient(resolved);
+        else warnAboutIgnoredOptions(running, resolved);
+        return;
+      }
       throw new BentoAuthError(
         'already_initialized',
         `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. Call shutdown() before init() to rotate them.`,
@@ -91,12 +101,38 @@ export function init(options: BentoOptions = {}): void {
     configureLogger(resolved.logLevel, resolved.logger);
     warnAboutCleartext(resolved);
     state.client = start(resolved);
+    state.startedLazily = lazily;
     state.disabled = false;
     state.initError = undefined;
     log.debug(`Initialised: ${resolved.tracesUrl}, key ${redactKey(resolved.apiKey)}, ${resolved.protocol}.`);
   } catch (error) {
     if (!(error instanceof BentoAuthError && error.code === 'already_initialized')) state.initError = error as Error;
     throw error;
+  }
+}
+
+const COMPARED: (keyof ResolvedOptions)[] = ['protocol', 'logLevel', 'logger', 'userId', 'sessionId', 'tags', 'maxQueueSize', 'scheduledDelayMillis', 'maxExportBatchSize', 'exportTimeoutMillis', 'maxAttributeValueLength', 'maxExportRequestBytes', 'flushOnExit', 'serviceName'];
+
+/**
+ * The common order "a recording call at import time, `init({ userId, tags })` in app set-up" must
+ * not lose the configuration: the client the first call started from the environment makes way
+ * for the configured one, and finishes exporting what it holds in the background.
+ */
+function replaceLazyClient(resolved: Readonly<ResolvedOptions>): void {
+  const old = state.client;
+  state.detachExitHooks?.();
+  state.detachExitHooks = undefined;
+  configureLogger(resolved.logLevel, resolved.logger);
+  state.client = start(resolved);
+  state.startedLazily = false;
+  log.debug('init() replaced the client that the first recording call had started from the environment.');
+  void old?.provider.shutdown().catch(() => undefined);
+}
+
+function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: Readonly<ResolvedOptions>): void {
+  const changed = COMPARED.filter((key) => running[key] !== resolved[key] && !(Array.isArray(running[key]) && JSON.stringify(running[key]) === JSON.stringify(resolved[key])));
+  if (changed.length > 0) {
+    log.warn(`init() was called again with the same key and URL but other ${changed.join(', ')}; they are ignored while the SDK runs. Call shutdown() before init() to change them.`);
   }
 }
 
@@ -115,7 +151,7 @@ export function getClient(): Client | undefined {
   if (state.disabled || state.lazyTried) return undefined;
   state.lazyTried = true;
   try {
-    init();
+    initialise({}, true);
   } catch (error) {
     if (state.disabled) return undefined;
     // A recording call must never throw into the host: say once why nothing will be sent.
@@ -172,6 +208,7 @@ export async function flush(options: { timeoutMillis?: number } = {}): Promise<F
 export async function shutdown(options: { timeoutMillis?: number } = {}): Promise<FlushResult> {
   const client = state.client;
   state.client = undefined;
+  state.startedLazily = false;
   state.disabled = false;
   state.lazyTried = false;
   state.initError = undefined;

@@ -18,7 +18,7 @@ import {
   trackAi,
 } from '../../src/index.js';
 import { OtlpReceiver } from '../support/receiver.js';
-import { captureLogger, KEY, OTHER_KEY, sandboxEnv } from './helpers.js';
+import { captureLogger, KEY, OTHER_KEY, sandboxEnv, until } from './helpers.js';
 
 let receiver: OtlpReceiver;
 let restoreEnv: () => void;
@@ -342,6 +342,25 @@ describe('init() and shutdown()', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     trackAi({ event: 'a' });
     expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toContain('BENTOLABS_API_KEY');
+  });
+
+  it('init() after a lazy start applies its options; spans recorded before it are still delivered', async () => {
+    process.env.BENTOLABS_API_KEY = KEY;
+    process.env.BENTOLABS_BASE_URL = receiver.url;
+    trackAi({ event: 'before-init' });
+    init({ userId: 'configured-user', tags: ['prod'] });
+    trackAi({ event: 'after-init' });
+    await flush();
+    await until(() => receiver.spans.length >= 2, 'both spans');
+    expect(receiver.spanByName('after-init')?.attributes).toMatchObject({ 'gen_ai.user.id': 'configured-user', 'langfuse.tags': ['prod'] });
+    expect(receiver.spanByName('before-init')).toBeDefined();
+  });
+
+  it('init() again with the same key and URL but other options warns that they are ignored', () => {
+    const logger = captureLogger();
+    init({ apiKey: KEY, baseUrl: receiver.url, logger });
+    init({ apiKey: KEY, baseUrl: receiver.url, logger, maxQueueSize: 16 });
+    expect(logger.at('warn').join('\n')).toMatch(/other maxQueueSize\b.*; they are ignored/);
   });
 
   it('explicit init() throws what lazy init only logs', () => {
