@@ -242,11 +242,20 @@ function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
       process.kill(process.pid, signal);
     });
   };
+  // process.exit() skips beforeExit and cannot wait for anything: say what it cost, so the loss is
+  // never silent (the Node.js twin of the vendor page's `os._exit()` item).
+  const onExit = () => {
+    const c = processor.counters();
+    const pending = c.queued + c.inFlight;
+    if (pending > 0) log.warn(`${pending} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`);
+  };
   process.on('beforeExit', onBeforeExit);
+  process.on('exit', onExit);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const detach = () => {
     process.off('beforeExit', onBeforeExit);
+    process.off('exit', onExit);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   };

@@ -85,6 +85,12 @@ describe.each(['esm', 'cjs'] as const)('%s build', (mode) => {
   });
 });
 
+it('process.exit() right after recording cannot deliver, and the SDK says how many spans it lost', async () => {
+  const exit = await run('process-exit', 'esm', { env: { LOG_LEVEL: 'warn' } });
+  expect(exit).toMatchObject({ code: 3, signal: null });
+  expect(exit.stderr).toMatch(/5 span\(s\) were not delivered: the process exited \(process\.exit\(\)\) before they were flushed/);
+});
+
 it('an endpoint that never answers does not keep the process alive past the export timeout', async () => {
   receiver.setFault({ kind: 'hang' });
   const exit = await run('natural', 'esm', { env: { EXPORT_TIMEOUT_MILLIS: '1000' } });
