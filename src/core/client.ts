@@ -31,6 +31,8 @@ interface State {
   initError: Error | undefined;
   /** Lazy initialisation is tried once; after a failure only `init()` tries again. */
   lazyTried: boolean;
+  /** Options of the last init() that failed, so status() can still say where spans would go. */
+  failedOptions?: BentoOptions;
   /** The running client was started by a recording call, from the environment alone. */
   startedLazily?: boolean;
   detachExitHooks: (() => void) | undefined;
@@ -104,9 +106,13 @@ function initialise(options: BentoOptions, lazily: boolean): void {
     state.startedLazily = lazily;
     state.disabled = false;
     state.initError = undefined;
+    state.failedOptions = undefined;
     log.debug(`Initialised: ${resolved.tracesUrl}, key ${redactKey(resolved.apiKey)}, ${resolved.protocol}.`);
   } catch (error) {
-    if (!(error instanceof BentoAuthError && error.code === 'already_initialized')) state.initError = error as Error;
+    if (!(error instanceof BentoAuthError && error.code === 'already_initialized')) {
+      state.initError = error as Error;
+      state.failedOptions = options;
+    }
     throw error;
   }
 }
@@ -166,8 +172,8 @@ export function peekClient(): Client | undefined {
   return state.client;
 }
 
-export function initState(): { initialised: boolean; disabled: boolean; initError: Error | undefined; lazyTried: boolean } {
-  return { initialised: state.client !== undefined, disabled: state.disabled, initError: state.initError, lazyTried: state.lazyTried };
+export function initState(): { initialised: boolean; disabled: boolean; initError: Error | undefined; lazyTried: boolean; failedOptions: BentoOptions | undefined } {
+  return { initialised: state.client !== undefined, disabled: state.disabled, initError: state.initError, lazyTried: state.lazyTried, failedOptions: state.failedOptions };
 }
 
 /** `timeoutMillis` of a flush/shutdown argument; anything unreadable means "not given". */

@@ -147,7 +147,7 @@ function resolveEnabled(explicit: unknown): boolean {
   const lower = raw.toLowerCase();
   if (['false', '0', 'no', 'off'].includes(lower)) return false;
   if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  throw invalid('enabled', '`true`, `false`, `1` or `0`', raw, 'BENTOLABS_ENABLED');
+  throw invalid('enabled', '`true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`', raw, 'BENTOLABS_ENABLED');
 }
 
 function resolveChoice<T extends string>(option: string, envName: string, allowed: readonly T[], explicit: unknown, fallback: T): T {
@@ -192,7 +192,9 @@ const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof 
  */
 export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOptions> {
   if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
-  const apiKey = resolveApiKey(options.apiKey);
+  // Disabled (tests, local runs) needs no key: a missing one resolves to '' instead of throwing.
+  const enabled = resolveEnabled(options.enabled);
+  const apiKey = !enabled && options.apiKey === undefined && env('BENTOLABS_API_KEY') === undefined ? '' : resolveApiKey(options.apiKey);
   const baseUrl = resolveBaseUrl(options.baseUrl);
   const maxQueueSize = resolveCount('maxQueueSize', options.maxQueueSize, 2048, 1, MAX_QUEUE_SIZE);
   // Only an explicit batch size above the queue size is an error; a small `maxQueueSize` alone
@@ -209,7 +211,7 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     baseUrl,
     tracesUrl: `${baseUrl}/v1/traces`,
     protocol: resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options.protocol, 'http/protobuf'),
-    enabled: resolveEnabled(options.enabled),
+    enabled,
     logLevel: resolveChoice<LogLevel>('logLevel', 'BENTOLABS_LOG_LEVEL', LOG_LEVELS, options.logLevel, 'warn'),
     logger: options.logger,
     userId: resolveSource<string>('userId', options.userId, (v) => typeof v === 'string', 'a string or a function'),
@@ -227,6 +229,27 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
   // Non-enumerable, so `console.log(resolveOptions())` or a JSON dump of it never prints the key.
   Object.defineProperty(resolved, 'apiKey', { value: apiKey, enumerable: false });
   return Object.freeze(resolved as typeof resolved & { apiKey: string });
+}
+
+/**
+ * What can be resolved without a usable key, for `status()` when initialisation failed: where
+ * spans would go, how, and which key (redacted) the environment holds. Never throws.
+ */
+export function peekConfiguration(options: BentoOptions = {}): { baseUrl?: string; protocol?: BentoProtocol; keyPrefix?: string } {
+  const out: { baseUrl?: string; protocol?: BentoProtocol; keyPrefix?: string } = {};
+  try {
+    out.baseUrl = resolveBaseUrl(options?.baseUrl);
+  } catch {
+    /* an invalid URL is the reason status() reports */
+  }
+  try {
+    out.protocol = resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options?.protocol, 'http/protobuf');
+  } catch {
+    /* likewise */
+  }
+  const key = typeof options?.apiKey === 'string' ? options.apiKey : env('BENTOLABS_API_KEY');
+  if (key) out.keyPrefix = redactKey(key);
+  return out;
 }
 
 /**

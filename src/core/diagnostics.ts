@@ -3,7 +3,7 @@
  * the vendor's troubleshooting page maps to a field here (see the README's troubleshooting table).
  */
 import { initState, peekClient } from './client.js';
-import { redactKey, type BentoProtocol } from './config.js';
+import { peekConfiguration, redactKey, type BentoProtocol } from './config.js';
 import { SDK_VERSION } from './version.js';
 
 /** What `status()` returns. */
@@ -57,8 +57,13 @@ export function status(): BentoStatus {
       : st.initError
         ? `initialisation failed: ${st.initError.message}`
         : 'not initialised yet: init() or the first recording call starts the SDK';
+    // Best effort: where spans would go and with which key, so a failed init is still diagnosable.
+    const peek = peekConfiguration(st.failedOptions);
     return {
       sdkVersion: SDK_VERSION, initialised: false, enabled: !st.disabled, reason,
+      ...(peek.baseUrl !== undefined && { baseUrl: peek.baseUrl, tracesUrl: `${peek.baseUrl}/v1/traces` }),
+      ...(peek.protocol !== undefined && { protocol: peek.protocol }),
+      ...(peek.keyPrefix !== undefined && { keyPrefix: peek.keyPrefix }),
       queueLength: 0, inFlight: 0, recorded: 0, exported: 0, dropped: 0, droppedQueueFull: 0, droppedExportFailed: 0,
       exportRequests: 0, failedExports: 0, flushOnExit: false,
     };

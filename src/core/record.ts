@@ -49,7 +49,8 @@ const badFieldLog = new RateLimitedLog('warn', 10_000, (n) => `${n} field value(
 
 /** A string field, or `undefined` when absent; numbers are accepted as ids, other types ignored. */
 function str(name: string, value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
+  // '' is "not passed": SPEC §4 never writes an empty identity, model or provider.
+  if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   log.debug(`Ignored \`${name}\`: expected a string, got ${typeof value}.`);
@@ -59,6 +60,7 @@ function str(name: string, value: unknown): string | undefined {
 
 function strArray(name: string, value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && value.length === 0) return undefined;
   if (Array.isArray(value) && value.every((t) => typeof t === 'string')) return value as string[];
   log.debug(`Ignored \`${name}\`: expected an array of strings.`);
   badFieldLog.hit();

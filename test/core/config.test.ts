@@ -363,6 +363,20 @@ describe('init() and shutdown()', () => {
     expect(logger.at('warn').join('\n')).toMatch(/other maxQueueSize\b.*; they are ignored/);
   });
 
+  it('disabled needs no key: resolveOptions() resolves with apiKey "" instead of throwing', () => {
+    expect(resolveOptions({ enabled: false }).apiKey).toBe('');
+    process.env.BENTOLABS_ENABLED = 'false';
+    expect(resolveOptions().enabled).toBe(false);
+  });
+
+  it('after a failed init, status() still says where spans would go and with which key', () => {
+    expect(() => init({ apiKey: 'sk_wrong_format_123456', baseUrl: 'https://eu.example.test/' })).toThrow();
+    const s = status();
+    expect(s).toMatchObject({ initialised: false, baseUrl: 'https://eu.example.test', tracesUrl: 'https://eu.example.test/v1/traces', protocol: 'http/protobuf' });
+    expect(s.reason).toContain('initialisation failed');
+    expect(JSON.stringify(s)).not.toContain('sk_wrong_format_123456');
+  });
+
   it('explicit init() throws what lazy init only logs', () => {
     expect(() => init()).toThrow(BentoAuthError);
   });

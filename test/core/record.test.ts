@@ -107,9 +107,11 @@ describe('attribute mapping (SPEC §4)', () => {
   it('omits every field that was not passed (no null, no empty)', async () => {
     trackAi({ event: 'bare' });
     trackAi({ event: 'undefs', userId: undefined, convoId: undefined, model: undefined, provider: undefined, input: undefined, output: undefined, tags: undefined, properties: { gone: undefined, alsoGone: null } });
+    trackAi({ event: 'empties', userId: '', convoId: '', model: '', provider: '', tags: [] });
     const spans = await received();
     expect(one(spans, 'bare').attributes).toEqual({});
     expect(one(spans, 'undefs').attributes).toEqual({});
+    expect(one(spans, 'empties').attributes).toEqual({});
   });
 
   it('provider is never inferred from the model name', async () => {
