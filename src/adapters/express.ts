@@ -6,8 +6,7 @@
  * response are Node's `IncomingMessage`/`ServerResponse`, which the types below use.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { detectServerless } from '../core/config.js';
-import { checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
 import { log } from '../core/logger.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
@@ -74,15 +73,9 @@ function holdEnd(res: ServerResponse, invocation: OpenInvocation): void {
  * app.use(bentoErrorHandler());
  */
 export function bentoMiddleware(options: ExpressOptions = {}): (req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
-  const clean = checkInvocationOptions(options, 'bentoMiddleware()');
-  const forced = options === undefined ? undefined : readOption(options, 'serverless', 'bentoMiddleware()');
-  if (forced !== undefined && typeof forced !== 'boolean') {
-    throw new TypeError(`bentoMiddleware(): \`serverless\` must be a boolean; got ${typeof forced}.`);
-  }
-  // Read once: the platform does not change while the process runs.
-  const serverless = (forced as boolean | undefined) ?? detectServerless() !== undefined;
   // Built once: an object spread per request costs microseconds on the long-running hot path.
-  const base: OpenInvocationOptions = { ...clean, flush: serverless };
+  const base = checkHybridOptions(options, 'bentoMiddleware()');
+  const serverless = base.flush === true;
   return function bentoMiddleware(req: WithState, res, next) {
     let invocation: OpenInvocation | undefined;
     try {

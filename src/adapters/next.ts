@@ -4,8 +4,7 @@
  * through Next's `after()` (15.1+), else the platform's `waitUntil`, else by flushing before the
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
-import { detectServerless } from '../core/config.js';
-import { checkInvocationOptions, openInvocation, readOption, type InvocationOptions, type OpenInvocation, type OpenInvocationOptions } from '../core/invocation.js';
+import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
 import { bodyEndingAfter } from '../core/stream-end.js';
 import { log } from '../core/logger.js';
 
@@ -107,13 +106,8 @@ async function deliver(invocation: OpenInvocation, response: unknown): Promise<u
  */
 export function wrapRouteHandler<H extends RouteHandlerLike>(handler: H, options: NextOptions = {}): (...args: Parameters<H>) => Promise<Awaited<ReturnType<H>>> {
   if (typeof handler !== 'function') throw new TypeError(`wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`);
-  const clean = checkInvocationOptions(options, 'wrapRouteHandler()');
-  const forced = options === undefined ? undefined : readOption(options, 'serverless', 'wrapRouteHandler()');
-  if (forced !== undefined && typeof forced !== 'boolean') {
-    throw new TypeError(`wrapRouteHandler(): \`serverless\` must be a boolean; got ${typeof forced}.`);
-  }
-  const serverless = (forced as boolean | undefined) ?? detectServerless() !== undefined;
-  const opening: OpenInvocationOptions = { ...clean, flush: serverless };
+  const opening = checkHybridOptions(options, 'wrapRouteHandler()');
+  const serverless = opening.flush === true;
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return async function (this: unknown, ...args: Parameters<H>): Promise<Awaited<ReturnType<H>>> {
     let invocation: OpenInvocation | undefined;

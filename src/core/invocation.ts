@@ -9,6 +9,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { flush, peekClient } from './client.js';
+import { detectServerless } from './config.js';
 import { currentStore, liveInvocation, storage, type Invocation, type Store } from './context.js';
 import { log } from './logger.js';
 import type { FlushResult } from './processor.js';
@@ -65,6 +66,19 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
   if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
   if (g !== undefined) clean.timeoutGuardMillis = g as number | false;
   return clean;
+}
+
+/**
+ * Options of the adapters that run both on servers and on serverless platforms (Express, Next):
+ * the checked invocation fields plus `flush`, true when `serverless` is forced on or, if it is
+ * not given, when a serverless platform is detected. Read once at setup: the platform does not
+ * change while the process runs.
+ */
+export function checkHybridOptions(options: (InvocationOptions & { serverless?: boolean }) | undefined, adapter: string): OpenInvocationOptions {
+  const clean = checkInvocationOptions(options, adapter);
+  const forced = options === undefined ? undefined : readOption(options, 'serverless', adapter);
+  if (forced !== undefined && typeof forced !== 'boolean') throw new TypeError(`${adapter}: \`serverless\` must be a boolean; got ${typeof forced}.`);
+  return { ...clean, flush: (forced as boolean | undefined) ?? detectServerless() !== undefined };
 }
 
 /**
