@@ -4,29 +4,12 @@
  * src/core/attributes.ts. Property-based tests (fast-check) cover arbitrary values.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { begin, flush, init, shutdown, toolSpan, trackAi, updateCurrentSpan, type BentoOptions } from '../../src/index.js';
 import type { ReceivedSpan, TypedValue } from '../../src/dev/otlp.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY, sandboxEnv } from './helpers.js';
+import { KEY, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
-afterEach(async () => {
-  await shutdown();
-  restoreEnv();
-});
+const receiver = useReceiver();
 
 function start(extra: BentoOptions = {}): void {
   init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent', ...extra });

@@ -2,28 +2,11 @@
  * SPEC §3: parent/child links follow the async context. 200 trajectories run concurrently with
  * random awaits in between; every child must land under its own trajectory, never a neighbour's.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { begin, flush, init, shutdown, toolSpan, trackAi } from '../../src/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY, sandboxEnv } from './helpers.js';
+import { KEY, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
-afterEach(async () => {
-  await shutdown();
-  restoreEnv();
-});
+const receiver = useReceiver();
 
 const pause = () => {
   const r = Math.random();

@@ -3,7 +3,7 @@
  * and messages, init/shutdown lifecycle, disabled mode and lazy initialisation.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   BentoAuthError,
   BentoConfigError,
@@ -17,26 +17,11 @@ import {
   toolSpan,
   trackAi,
 } from '../../src/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { captureLogger, KEY, OTHER_KEY, sandboxEnv, until } from './helpers.js';
+import { captureLogger, KEY, OTHER_KEY, until, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
+const receiver = useReceiver();
 afterEach(async () => {
-  await shutdown();
   vi.restoreAllMocks();
-  restoreEnv();
 });
 
 function thrown(fn: () => unknown): unknown {

@@ -11,31 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { begin, flush, init, shutdown, toolSpan, trackAi } from '../../src/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY, sandboxEnv } from './helpers.js';
+import { KEY, useReceiver } from './helpers.js';
 
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 const apiRegistry = () => ({ ...((globalThis as Record<symbol, object | undefined>)[API_GLOBAL] ?? {}) }) as Record<string, unknown>;
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
-afterEach(async () => {
-  await shutdown();
-  restoreEnv();
-});
+const receiver = useReceiver();
 
 describe('no OpenTelemetry globals are set', () => {
   it('init, recording, flush and shutdown leave the API registry untouched (no host)', async () => {

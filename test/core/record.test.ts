@@ -2,7 +2,7 @@
  * SPEC §3, §4 and §6, asserted on what a real OTLP receiver decoded: the attribute mapping,
  * trackAi/begin/toolSpan/wrappers, the LIFO rule and identity precedence.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   BentoUsageError,
   begin,
@@ -21,26 +21,9 @@ import {
   type BentoOptions,
 } from '../../src/index.js';
 import type { ReceivedSpan } from '../../src/dev/otlp.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { captureLogger, HEX16, KEY, sandboxEnv } from './helpers.js';
+import { captureLogger, HEX16, KEY, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
-afterEach(async () => {
-  await shutdown();
-  restoreEnv();
-});
+const receiver = useReceiver();
 
 function start(extra: BentoOptions = {}): void {
   init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent', ...extra });
