@@ -4,52 +4,14 @@
  * instead of sleeping.
  */
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { shutdown, type BentoLogger } from '../../src/index.js';
+import { shutdown } from '../../src/index.js';
+import { sandboxEnv } from '../support/sdk-helpers.js';
 import { OtlpReceiver } from '../support/receiver.js';
+
+export { captureLogger, sandboxEnv, type CapturedLog } from '../support/sdk-helpers.js';
 
 export const KEY = 'bl_pk_test_0123456789abcd';
 export const OTHER_KEY = 'bl_pk_test_zyxwvutsrqp9876';
-
-export interface CapturedLog extends BentoLogger {
-  lines: { level: string; message: string }[];
-  at(level: string): string[];
-}
-
-/** A `logger` option that remembers every line. */
-export function captureLogger(): CapturedLog {
-  const lines: { level: string; message: string }[] = [];
-  const push = (level: string) => (message: string) => void lines.push({ level, message });
-  return {
-    lines,
-    debug: push('debug'),
-    info: push('info'),
-    warn: push('warn'),
-    error: push('error'),
-    at: (level) => lines.filter((l) => l.level === level).map((l) => l.message),
-  };
-}
-
-const ENV_NAMES = [
-  'BENTOLABS_API_KEY',
-  'BENTOLABS_BASE_URL',
-  'BENTOLABS_PROTOCOL',
-  'BENTOLABS_ENABLED',
-  'BENTOLABS_LOG_LEVEL',
-  'OTEL_SERVICE_NAME',
-  'AWS_LAMBDA_FUNCTION_NAME',
-];
-
-/** Clears the SDK's variables; returns a function that restores them. */
-export function sandboxEnv(): () => void {
-  const saved = new Map(ENV_NAMES.map((n) => [n, process.env[n]]));
-  for (const n of ENV_NAMES) delete process.env[n];
-  return () => {
-    for (const [n, v] of saved) {
-      if (v === undefined) delete process.env[n];
-      else process.env[n] = v;
-    }
-  };
-}
 
 /** Waits (by polling on the event loop, never a fixed sleep) until `check` holds. */
 export async function until(check: () => boolean, what: string, timeoutMillis = 5000): Promise<void> {

@@ -4,46 +4,12 @@
  * go idle, and the conservation check every fault test ends with.
  */
 import { expect } from 'vitest';
-import { flush, status, type BentoLogger, type FlushResult } from '../../src/index.js';
+import { flush, status, type FlushResult } from '../../src/index.js';
+
+export { captureLogger, sandboxEnv, type CapturedLog } from '../support/sdk-helpers.js';
 
 export const KEY = 'bl_pk_test_reliability_0123456789wxyz';
 export const KEY_TAIL = KEY.slice(-4);
-
-export interface CapturedLog extends BentoLogger {
-  lines: { level: string; message: string }[];
-  at(level: string): string[];
-  matching(level: string, pattern: RegExp): string[];
-}
-
-/** A `logger` option that remembers every line. */
-export function captureLogger(): CapturedLog {
-  const lines: { level: string; message: string }[] = [];
-  const push = (level: string) => (message: string) => void lines.push({ level, message });
-  const at = (level: string) => lines.filter((l) => l.level === level).map((l) => l.message);
-  return {
-    lines,
-    debug: push('debug'),
-    info: push('info'),
-    warn: push('warn'),
-    error: push('error'),
-    at,
-    matching: (level, pattern) => at(level).filter((m) => pattern.test(m)),
-  };
-}
-
-const ENV_NAMES = ['BENTOLABS_API_KEY', 'BENTOLABS_BASE_URL', 'BENTOLABS_PROTOCOL', 'BENTOLABS_ENABLED', 'BENTOLABS_LOG_LEVEL', 'OTEL_SERVICE_NAME', 'AWS_LAMBDA_FUNCTION_NAME'];
-
-/** Clears the SDK's variables; returns a function that restores them. */
-export function sandboxEnv(): () => void {
-  const saved = new Map(ENV_NAMES.map((n) => [n, process.env[n]]));
-  for (const n of ENV_NAMES) delete process.env[n];
-  return () => {
-    for (const [n, v] of saved) {
-      if (v === undefined) delete process.env[n];
-      else process.env[n] = v;
-    }
-  };
-}
 
 /**
  * Records every `unhandledRejection`/`uncaughtException` the host process sees. Vitest has its
