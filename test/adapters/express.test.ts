@@ -10,35 +10,21 @@ import type { Context } from 'aws-lambda';
 import { configure as serverlessExpress } from '@codegenie/serverless-express';
 import express, { type Express } from 'express';
 import serverless from 'serverless-http';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bentoErrorHandler, bentoMiddleware, type ExpressOptions } from '../../src/adapters/express.js';
 import { wrapHandler } from '../../src/adapters/lambda.js';
 import type { ReceivedSpan } from '../../src/dev/otlp.js';
 import * as sdk from '../../src/index.js';
 import { createApp } from '../fixtures/adapters/express-app.mjs';
 import { LambdaHarness } from '../support/lambda-runtime/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { fixture, gate, KEY, ROOT, sandboxEnv } from './helpers.js';
+import { fixture, gate, KEY, ROOT, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
+const receiver = useReceiver();
 const cleanups: Array<() => Promise<void> | void> = [];
 
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-  receiver.setFault(undefined);
-});
 afterEach(async () => {
+  // Servers and harnesses first; the shared hook then shuts the SDK down.
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await sdk.shutdown();
-  restoreEnv();
 });
 
 const app = (options?: ExpressOptions, routes?: (a: Express) => void) =>

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export { captureLogger, sandboxEnv, type CapturedLog } from '../support/sdk-helpers.js';
+export { captureLogger, sandboxEnv, useReceiver, type CapturedLog } from '../support/sdk-helpers.js';
 
 export const KEY = 'bl_pk_test_adapters_0000';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

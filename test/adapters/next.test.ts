@@ -15,26 +15,12 @@ import { wrapRouteHandler } from '../../src/adapters/next.js';
 import { runInvocation } from '../../src/core/invocation.js';
 import type { ReceivedSpan } from '../../src/dev/otlp.js';
 import * as sdk from '../../src/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY, ROOT, sandboxEnv } from './helpers.js';
+import { KEY, ROOT, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
+const receiver = useReceiver();
 
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
 beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
   sdk.init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
-});
-afterEach(async () => {
-  await sdk.shutdown();
-  restoreEnv();
 });
 
 const names = (spans: ReceivedSpan[] = receiver.spans) => spans.map((s) => s.name).sort();

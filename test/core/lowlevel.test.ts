@@ -3,24 +3,12 @@
  * OpenTelemetry TracerProvider. Options resolve at construction (a bad key throws there).
  */
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { BentoAuthError, BentoConfigError, BentoLabsSpanProcessor, BentoLabsTraceExporter, status } from '../../src/index.js';
-import { OtlpReceiver } from '../support/receiver.js';
-import { captureLogger, KEY, sandboxEnv } from './helpers.js';
+import { captureLogger, KEY, useReceiver } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-});
-afterEach(() => restoreEnv());
+// These tests build their own processors and exporters; the SDK's singleton is never started.
+const receiver = useReceiver({ shutdownAfterEach: false });
 
 it('constructors resolve options and throw BentoAuthError/BentoConfigError', () => {
   expect(() => new BentoLabsSpanProcessor()).toThrow(BentoAuthError);

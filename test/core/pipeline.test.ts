@@ -4,32 +4,21 @@
  * a flush that waits for an export the timer already started, retries, auth errors, the 415 JSON
  * fallback — and the accounting that lets `status()` explain where every span went.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flush, init, shutdown, status, trackAi, type BentoOptions } from '../../src/index.js';
 import { OtlpReceiver } from '../support/receiver.js';
-import { captureLogger, KEY, sandboxEnv, until, type CapturedLog } from './helpers.js';
+import { captureLogger, KEY, until, useReceiver, type CapturedLog } from './helpers.js';
 
-let receiver: OtlpReceiver;
-let restoreEnv: () => void;
+const receiver = useReceiver();
 let logger: CapturedLog;
 
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
 beforeEach(() => {
-  restoreEnv = sandboxEnv();
-  receiver.clear();
-  receiver.setFault(undefined);
   logger = captureLogger();
 });
-afterEach(async () => {
+afterEach(() => {
+  // Before the shared hook's shutdown(): real timers, and a healthy endpoint to flush into.
   vi.useRealTimers();
   receiver.setFault(undefined);
-  await shutdown();
-  restoreEnv();
 });
 
 function start(extra: BentoOptions = {}): void {

@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import { flush, status, type FlushResult } from '../../src/index.js';
 
-export { captureLogger, sandboxEnv, type CapturedLog } from '../support/sdk-helpers.js';
+export { captureLogger, sandboxEnv, useReceiver, type CapturedLog } from '../support/sdk-helpers.js';
 
 export const KEY = 'bl_pk_test_reliability_0123456789wxyz';
 export const KEY_TAIL = KEY.slice(-4);

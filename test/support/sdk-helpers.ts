@@ -3,7 +3,9 @@
  * remembers what the SDK said, and an environment sandbox (the SDK reads BENTOLABS_* and the
  * serverless platform variables, so each test starts from a clean slate).
  */
-import type { BentoLogger } from '../../src/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { shutdown, type BentoLogger } from '../../src/index.js';
+import { OtlpReceiver } from './receiver.js';
 
 export interface CapturedLog extends BentoLogger {
   lines: { level: string; message: string }[];
@@ -43,4 +45,37 @@ export function sandboxEnv(): () => void {
       else process.env[n] = v;
     }
   };
+}
+
+/**
+ * The hooks every in-process test file needs, registered once: one real receiver for the file, a clean
+ * BENTOLABS_* environment and a cleared, healthy receiver before each test, and the SDK shut down and the
+ * environment restored after it. Returns the receiver (usable from the first hook on).
+ */
+export function useReceiver(options: { shutdownAfterEach?: boolean } = {}): OtlpReceiver {
+  let receiver: OtlpReceiver | undefined;
+  let restoreEnv: () => void = () => undefined;
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+  });
+  beforeEach(() => {
+    restoreEnv = sandboxEnv();
+    receiver?.clear();
+    receiver?.setFault(undefined);
+  });
+  afterEach(async () => {
+    if (options.shutdownAfterEach ?? true) await shutdown();
+    restoreEnv();
+  });
+  // The receiver starts in beforeAll; this stand-in lets files hold it in a top-level const.
+  return new Proxy({} as OtlpReceiver, {
+    get(_target, key) {
+      if (!receiver) throw new Error('the receiver is not started yet (use it inside a hook or a test)');
+      const value: unknown = Reflect.get(receiver, key, receiver);
+      return typeof value === 'function' ? value.bind(receiver) : value;
+    },
+  });
 }
