@@ -66,11 +66,15 @@ export function innermostOpen(store = storage.getStore()): OpenSpan | undefined 
   return s;
 }
 
-/** Innermost open trajectory of this context. */
-export function innermostTrajectory(store = storage.getStore()): OpenSpan | undefined {
-  let s = innermostOpen(store);
+/** The nearest open trajectory at or above `s`, skipping tool spans and ended spans. */
+export function nearestTrajectory(s: OpenSpan | undefined): OpenSpan | undefined {
   while (s && (s.ended || s.kind !== 'trajectory')) s = s.parent;
   return s;
+}
+
+/** Innermost open trajectory of this context. */
+export function innermostTrajectory(store = storage.getStore()): OpenSpan | undefined {
+  return nearestTrajectory(store?.span);
 }
 
 export function runWith<T>(patch: Store, fn: () => T): T {

@@ -6,7 +6,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type T
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
-import { innermostOpen, innermostTrajectory, liveInvocation, type Identity, type OpenSpan, type Store } from './context.js';
+import { innermostOpen, innermostTrajectory, liveInvocation, nearestTrajectory, type Identity, type OpenSpan, type Store } from './context.js';
 import { log, logOnce, RateLimitedLog } from './logger.js';
 
 /** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
@@ -197,11 +197,6 @@ export function openSpan(span: Span, kind: OpenSpan['kind'], parent: OpenSpan | 
   invocation?.openSpans.add(state);
   if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
   return state;
-}
-
-function nearestTrajectory(s: OpenSpan | undefined): OpenSpan | undefined {
-  while (s && (s.ended || s.kind !== 'trajectory')) s = s.parent;
-  return s;
 }
 
 export function closeSpan(state: OpenSpan, endTime?: TimeInput): void {
