@@ -34,7 +34,17 @@ export async function benchBundleSize() {
   const raw = await bundle('bench/fixtures/raw-otel-handler.ts');
   const leaks = ours.inputs.filter((i) => FORBIDDEN.test(i));
   return [
-    { name: 'examples/lambda bundle (esbuild, minified ESM)', bento: `${(ours.bytes / 1024).toFixed(1)} KB`, raw: `${(raw.bytes / 1024).toFixed(1)} KB (raw OTel handler)`, result: verdict(ours.bytes / raw.bytes, 1.2) },
-    { name: 'framework code in the Lambda bundle', bento: leaks.length ? leaks.join(', ') : 'none', raw: '-', result: leaks.length ? 'FAIL' : 'ok' },
+    {
+      name: 'examples/lambda bundle (esbuild, minified ESM)',
+      bento: `${(ours.bytes / 1024).toFixed(1)} KB`,
+      raw: `${(raw.bytes / 1024).toFixed(1)} KB (raw OTel handler)`,
+      result: verdict(ours.bytes / raw.bytes, 1.2),
+    },
+    {
+      name: 'framework code in the Lambda bundle',
+      bento: leaks.length ? leaks.join(', ') : 'none',
+      raw: '-',
+      result: leaks.length ? 'FAIL' : 'ok',
+    },
   ];
 }

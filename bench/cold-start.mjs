@@ -31,7 +31,17 @@ export async function benchColdStart() {
   const b = median(timeInFreshProcesses(bento, RUNS, root));
   const l = median(timeInFreshProcesses(bentoLambda, RUNS, root));
   return [
-    { name: `cold start: import + init (median of ${RUNS} processes)`, bento: `${fmt(b)} ms`, raw: `${fmt(r)} ms (raw OTel)`, result: verdict(b / r, 0.5) },
-    { name: 'cold start: @bentolabs/sdk/lambda + init', bento: `${fmt(l)} ms`, raw: `${fmt(r)} ms (raw OTel)`, result: verdict(l / r, 0.5) },
+    {
+      name: `cold start: import + init (median of ${RUNS} processes)`,
+      bento: `${fmt(b)} ms`,
+      raw: `${fmt(r)} ms (raw OTel)`,
+      result: verdict(b / r, 0.5),
+    },
+    {
+      name: 'cold start: @bentolabs/sdk/lambda + init',
+      bento: `${fmt(l)} ms`,
+      raw: `${fmt(r)} ms (raw OTel)`,
+      result: verdict(l / r, 0.5),
+    },
   ];
 }

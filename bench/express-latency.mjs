@@ -78,7 +78,11 @@ async function measureExpressLatency(requests) {
   agent.destroy();
   await sink.close();
 
-  const stats = (t) => ({ p50: percentile(t, 50), p99: percentile(t, 99), mean: t.reduce((a, b) => a + b, 0) / t.length });
+  const stats = (t) => ({
+    p50: percentile(t, 50),
+    p99: percentile(t, 99),
+    mean: t.reduce((a, b) => a + b, 0) / t.length,
+  });
   const b = stats(bentoTimes);
   const r = stats(rawTimes);
   return {
@@ -89,8 +93,18 @@ async function measureExpressLatency(requests) {
     // Shown for context: the middleware itself never flushes in long-running mode.
     exportRequests: after.exportRequests - before.exportRequests,
     rows: [
-      { name: `Express p50 latency, long-running (${requests} req)`, bento: `${fmt(b.p50, 3)} ms`, raw: `${fmt(r.p50, 3)} ms (no middleware)`, result: verdict(b.p50 / r.p50, 1.05) },
-      { name: `Express p99 latency, long-running (${requests} req)`, bento: `${fmt(b.p99, 3)} ms`, raw: `${fmt(r.p99, 3)} ms (no middleware)`, result: `${fmt(b.p99 / r.p99, 2)}×` },
+      {
+        name: `Express p50 latency, long-running (${requests} req)`,
+        bento: `${fmt(b.p50, 3)} ms`,
+        raw: `${fmt(r.p50, 3)} ms (no middleware)`,
+        result: verdict(b.p50 / r.p50, 1.05),
+      },
+      {
+        name: `Express p99 latency, long-running (${requests} req)`,
+        bento: `${fmt(b.p99, 3)} ms`,
+        raw: `${fmt(r.p99, 3)} ms (no middleware)`,
+        result: `${fmt(b.p99 / r.p99, 2)}×`,
+      },
     ],
   };
 }
@@ -104,14 +118,24 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const requests = Number(process.argv[2] ?? 2000);
   const result = await measureExpressLatency(requests);
   const row = (cells) => `| ${cells.map((c, i) => String(c).padEnd([22, 10, 10, 10][i])).join(' | ')} |`;
-  console.log(`Express on 127.0.0.1, ${requests} sequential keep-alive requests per app after ${WARMUP} warm-up, long-running mode`);
+  console.log(
+    `Express on 127.0.0.1, ${requests} sequential keep-alive requests per app after ${WARMUP} warm-up, long-running mode`,
+  );
   console.log(row(['', 'p50 (ms)', 'p99 (ms)', 'mean (ms)']));
   console.log(row(['-'.repeat(22), '-'.repeat(10), '-'.repeat(10), '-'.repeat(10)]));
   console.log(row(['without middleware', fmt(result.raw.p50, 3), fmt(result.raw.p99, 3), fmt(result.raw.mean, 3)]));
   console.log(row(['no-op middleware', fmt(result.noop.p50, 3), fmt(result.noop.p99, 3), fmt(result.noop.mean, 3)]));
-  console.log(row(['with bentoMiddleware()', fmt(result.bento.p50, 3), fmt(result.bento.p99, 3), fmt(result.bento.mean, 3)]));
-  console.log(`\nbentoMiddleware() / without: p50 ${verdict(result.bento.p50 / result.raw.p50, 1.05)}; p99 ${fmt(result.bento.p99 / result.raw.p99, 2)}×`);
-  console.log(`bentoMiddleware() / no-op middleware (Express's own cost of one more layer removed): p50 ${fmt(result.bento.p50 / result.noop.p50, 3)}×`);
-  console.log(`export requests during the measured run: ${result.exportRequests} (spans recorded: ${3 * requests}; the middleware adds none)`);
+  console.log(
+    row(['with bentoMiddleware()', fmt(result.bento.p50, 3), fmt(result.bento.p99, 3), fmt(result.bento.mean, 3)]),
+  );
+  console.log(
+    `\nbentoMiddleware() / without: p50 ${verdict(result.bento.p50 / result.raw.p50, 1.05)}; p99 ${fmt(result.bento.p99 / result.raw.p99, 2)}×`,
+  );
+  console.log(
+    `bentoMiddleware() / no-op middleware (Express's own cost of one more layer removed): p50 ${fmt(result.bento.p50 / result.noop.p50, 3)}×`,
+  );
+  console.log(
+    `export requests during the measured run: ${result.exportRequests} (spans recorded: ${3 * requests}; the middleware adds none)`,
+  );
   console.log(`node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
 }

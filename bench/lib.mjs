@@ -15,7 +15,17 @@ export async function startSink() {
   });
   server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, get requests() { return requests; }, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    get requests() {
+      return requests;
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
+  };
 }
 
 export function median(values) {
@@ -32,7 +42,11 @@ export function percentile(values, p) {
 export function timeInFreshProcesses(code, runs, cwd) {
   const times = [];
   for (let i = 0; i < runs; i++) {
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd, encoding: 'utf8', env: { ...process.env, BENTOLABS_LOG_LEVEL: 'silent' } });
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, BENTOLABS_LOG_LEVEL: 'silent' },
+    });
     if (out.status !== 0) throw new Error(`cold-start child failed: ${out.stderr}`);
     times.push(Number(out.stdout.trim().split('\n').pop()));
   }

@@ -24,7 +24,9 @@ for (const [name, fn] of Object.entries(suites)) {
   const out = await fn();
   rows.push(...(Array.isArray(out) ? out : [out]));
 }
-const widths = ['name', 'bento', 'raw', 'result'].map((k) => Math.max(k.length, ...rows.map((r) => String(r[k]).length)));
+const widths = ['name', 'bento', 'raw', 'result'].map((k) =>
+  Math.max(k.length, ...rows.map((r) => String(r[k]).length)),
+);
 const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
 console.log(line(['benchmark', '@bentolabs/sdk', 'baseline', 'ratio']));
 console.log(line(widths.map((w) => '-'.repeat(w))));

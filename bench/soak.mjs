@@ -63,7 +63,12 @@ async function child() {
     if (logs.firstLines.length < 6) logs.firstLines.push(`${level}: ${m.slice(0, 160)}`);
   };
   const logger = { debug() {}, info() {}, warn: keep('warn'), error: keep('error') };
-  bento.init({ apiKey: 'bl_pk_soak_0000000000000000', baseUrl: process.env.SOAK_RECEIVER_URL, logger, logLevel: 'warn' });
+  bento.init({
+    apiKey: 'bl_pk_soak_0000000000000000',
+    baseUrl: process.env.SOAK_RECEIVER_URL,
+    logger,
+    logLevel: 'warn',
+  });
   const listenersWhileRunning = listeners();
 
   const samples = [];
@@ -73,7 +78,12 @@ async function child() {
   const sample = () => {
     const m = process.memoryUsage();
     globalThis.gc?.();
-    samples.push({ t: performance.now() - started, heapUsed: m.heapUsed, rss: m.rss, live: process.memoryUsage().heapUsed });
+    samples.push({
+      t: performance.now() - started,
+      heapUsed: m.heapUsed,
+      rss: m.rss,
+      live: process.memoryUsage().heapUsed,
+    });
   };
   sample();
   const sampler = setInterval(sample, SAMPLE_EVERY_MILLIS);
@@ -83,9 +93,15 @@ async function child() {
     const n = Math.min(CHUNK, SPANS - done);
     for (let i = 0; i < n; i++) {
       bento.trackAi({
-        event: 'answer', userId: 'u1', convoId: `c${(done + i) % 97}`, model: 'gpt-4o', provider: 'openai',
-        input: [{ role: 'user', content }], output: content,
-        properties: { experiment_id: 17, seq: done + i }, usage: { inputTokens: 10, outputTokens: 20 },
+        event: 'answer',
+        userId: 'u1',
+        convoId: `c${(done + i) % 97}`,
+        model: 'gpt-4o',
+        provider: 'openai',
+        input: [{ role: 'user', content }],
+        output: content,
+        properties: { experiment_id: 17, seq: done + i },
+        usage: { inputTokens: 10, outputTokens: 20 },
       });
     }
     // Let the exporter and the sampler run between chunks, as an app's awaits would.
@@ -139,10 +155,14 @@ async function parent() {
   const receiver = await flakyReceiver();
   const phaseCounts = { up: 0, down: 0, 503: 0, hang: 0 };
 
-  const childProcess = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', '--spans', String(SPANS), '--rate', String(RATE)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SOAK_RECEIVER_URL: receiver.url },
-  });
+  const childProcess = spawn(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), '--child', '--spans', String(SPANS), '--rate', String(RATE)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SOAK_RECEIVER_URL: receiver.url },
+    },
+  );
 
   let cycling = true;
   let phaseTimer;
@@ -183,7 +203,6 @@ async function parent() {
     }
   });
 
-  const EXIT_LIMIT_MILLIS = 30_000;
   const exit = await new Promise((resolve) => {
     const killer = setTimeout(() => {
       childProcess.kill('SIGKILL');
@@ -219,46 +238,97 @@ async function parent() {
   // Bounded: the live heap late in the run is no bigger than early on (10% + 2 MiB of slack).
   const bounded = last50 <= first20 * 1.1 + 2 * 1024 * 1024;
   const exitAfterLastLine = exit.at - doneAt;
-  const MiB = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+  const mib = (b) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
   const ms = (x) => `${Math.round(x)} ms`;
-  const sdkHandles = done.resourcesAfter.filter((r) => !done.resourcesBefore.includes(r) || countOf(done.resourcesAfter, r) > countOf(done.resourcesBefore, r));
+  const sdkHandles = done.resourcesAfter.filter(
+    (r) => !done.resourcesBefore.includes(r) || countOf(done.resourcesAfter, r) > countOf(done.resourcesBefore, r),
+  );
   const hooksLeft = Object.entries(done.listenersAfter).filter(([k, v]) => v !== done.listenersBefore[k]);
 
   const rows = [
     ['spans recorded (`status().recorded`)', fmtInt(s.recorded)],
     ['delivered (receiver: distinct span ids accepted with 200)', fmtInt(delivered)],
-    ['dropped (`status().dropped`) = queue full + export failed', `${fmtInt(s.dropped)} = ${fmtInt(s.droppedQueueFull)} + ${fmtInt(s.droppedExportFailed)}`],
-    ['**conservation** recorded = delivered + dropped', conserved ? `**holds** (${fmtInt(s.recorded)} = ${fmtInt(delivered)} + ${fmtInt(s.dropped)})` : `**VIOLATED** (${fmtInt(s.recorded)} ≠ ${fmtInt(delivered)} + ${fmtInt(s.dropped)}, off by ${fmtInt(s.recorded - delivered - s.dropped)})`],
-    ['`status().exported` vs receiver', s.exported === delivered ? `equal (${fmtInt(s.exported)})` : `differ: SDK ${fmtInt(s.exported)}, receiver ${fmtInt(delivered)}`],
+    [
+      'dropped (`status().dropped`) = queue full + export failed',
+      `${fmtInt(s.dropped)} = ${fmtInt(s.droppedQueueFull)} + ${fmtInt(s.droppedExportFailed)}`,
+    ],
+    [
+      '**conservation** recorded = delivered + dropped',
+      conserved
+        ? `**holds** (${fmtInt(s.recorded)} = ${fmtInt(delivered)} + ${fmtInt(s.dropped)})`
+        : `**VIOLATED** (${fmtInt(s.recorded)} ≠ ${fmtInt(delivered)} + ${fmtInt(s.dropped)}, off by ${fmtInt(s.recorded - delivered - s.dropped)})`,
+    ],
+    [
+      '`status().exported` vs receiver',
+      s.exported === delivered
+        ? `equal (${fmtInt(s.exported)})`
+        : `differ: SDK ${fmtInt(s.exported)}, receiver ${fmtInt(delivered)}`,
+    ],
     ['duplicate deliveries (same span id accepted twice)', fmtInt(receiver.stats.duplicates)],
-    ['export requests: accepted / 503 / hung / refused while down', `${fmtInt(receiver.stats.accepted)} / ${fmtInt(receiver.stats.status503)} / ${fmtInt(receiver.stats.hung)} / (connection refused, not seen by the receiver)`],
-    ['receiver phases during recording', `up ${phaseCounts.up}, closed port ${phaseCounts.down}, 503 ${phaseCounts['503']}, hang ${phaseCounts.hang}`],
-    [`recording time (${fmtInt(SPANS)} \`trackAi\` in chunks of ${CHUNK}, \`await setImmediate\` between${RATE ? `, paced at ${fmtInt(RATE)}/s` : ', full speed'})`, `${ms(done.recordMillis)} (${fmtInt(Math.round(s.recorded / (done.recordMillis / 1000)))} spans/s)`],
+    [
+      'export requests: accepted / 503 / hung / refused while down',
+      `${fmtInt(receiver.stats.accepted)} / ${fmtInt(receiver.stats.status503)} / ${fmtInt(receiver.stats.hung)} / (connection refused, not seen by the receiver)`,
+    ],
+    [
+      'receiver phases during recording',
+      `up ${phaseCounts.up}, closed port ${phaseCounts.down}, 503 ${phaseCounts['503']}, hang ${phaseCounts.hang}`,
+    ],
+    [
+      `recording time (${fmtInt(SPANS)} \`trackAi\` in chunks of ${CHUNK}, \`await setImmediate\` between${RATE ? `, paced at ${fmtInt(RATE)}/s` : ', full speed'})`,
+      `${ms(done.recordMillis)} (${fmtInt(Math.round(s.recorded / (done.recordMillis / 1000)))} spans/s)`,
+    ],
     ['drained (queue empty, nothing in flight) at', ms(done.drainedMillis)],
     ['SDK warn / error log lines (rate-limited)', `${done.logs.warn} / ${done.logs.error}`],
-    ['queue-full drops reported by those log lines', `${fmtInt(done.logs.queueFullReported)} of ${fmtInt(s.droppedQueueFull)}${done.logs.queueFullReported < s.droppedQueueFull ? ' (**the rest was never logged**: the rate-limited summary was still pending at `shutdown()`)' : ''}`],
-    ['peak heapUsed / peak RSS', `${MiB(Math.max(...heap))} / ${MiB(Math.max(...rss))}`],
-    ['max heapUsed, first 20% vs last 50% of samples', `${MiB(firstPart(heap))} vs ${MiB(lastHalf(heap))} (${n} samples, every ${SAMPLE_EVERY_MILLIS} ms)`],
-    ['max live heap after full GC, first 20% vs last 50%', `${MiB(first20)} vs ${MiB(last50)}`],
+    [
+      'queue-full drops reported by those log lines',
+      `${fmtInt(done.logs.queueFullReported)} of ${fmtInt(s.droppedQueueFull)}${done.logs.queueFullReported < s.droppedQueueFull ? ' (**the rest was never logged**: the rate-limited summary was still pending at `shutdown()`)' : ''}`,
+    ],
+    ['peak heapUsed / peak RSS', `${mib(Math.max(...heap))} / ${mib(Math.max(...rss))}`],
+    [
+      'max heapUsed, first 20% vs last 50% of samples',
+      `${mib(firstPart(heap))} vs ${mib(lastHalf(heap))} (${n} samples, every ${SAMPLE_EVERY_MILLIS} ms)`,
+    ],
+    ['max live heap after full GC, first 20% vs last 50%', `${mib(first20)} vs ${mib(last50)}`],
     ['memory bounded (live heap: last-50% max ≤ 1.1 × first-20% max + 2 MiB)', bounded ? 'yes' : '**NO**'],
     ['`shutdown()` took', ms(done.shutdownMillis)],
-    ['active resources after `shutdown()` (new since start)', sdkHandles.length ? `**${sdkHandles.join(', ')}**` : `none (all: ${done.resourcesAfter.join(', ') || 'none'})`],
+    [
+      'active resources after `shutdown()` (new since start)',
+      sdkHandles.length ? `**${sdkHandles.join(', ')}**` : `none (all: ${done.resourcesAfter.join(', ') || 'none'})`,
+    ],
     ['`beforeExit`/`SIGTERM`/`SIGINT` listeners: before init → running → after `shutdown()`', hookNamesRow(done)],
-    ['exit-hook listeners left after `shutdown()`', hooksLeft.length ? `**${hooksLeft.map(([k]) => k).join(', ')}**` : 'none'],
-    ['child exit after its last line (no `process.exit`)', exit.code === 0 ? ms(exitAfterLastLine) : `**exit ${exit.code ?? exit.signal}** after ${ms(exitAfterLastLine)}`],
+    [
+      'exit-hook listeners left after `shutdown()`',
+      hooksLeft.length ? `**${hooksLeft.map(([k]) => k).join(', ')}**` : 'none',
+    ],
+    [
+      'child exit after its last line (no `process.exit`)',
+      exit.code === 0 ? ms(exitAfterLastLine) : `**exit ${exit.code ?? exit.signal}** after ${ms(exitAfterLastLine)}`,
+    ],
     ['whole run (wall clock)', ms(wallMillis)],
   ];
-  console.log(`\n### Soak: ${fmtInt(SPANS)} spans ${RATE ? `at ${fmtInt(RATE)}/s` : 'at full speed'}, ${STEADY ? 'endpoint steady' : 'endpoint flapping'} (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log(
+    `\n### Soak: ${fmtInt(SPANS)} spans ${RATE ? `at ${fmtInt(RATE)}/s` : 'at full speed'}, ${STEADY ? 'endpoint steady' : 'endpoint flapping'} (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+  );
   console.log('| measure | result |');
   console.log('|---|---|');
   for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
-  if (done.logs.firstLines.length) console.log(`\nFirst SDK log lines:\n${done.logs.firstLines.map((l) => `    ${l}`).join('\n')}`);
-  if (args.includes('--json')) console.log(JSON.stringify({ status: s, delivered, receiver: receiver.stats, phaseCounts, exitAfterLastLine, first20, last50 }, null, 2));
+  if (done.logs.firstLines.length)
+    console.log(`\nFirst SDK log lines:\n${done.logs.firstLines.map((l) => `    ${l}`).join('\n')}`);
+  if (args.includes('--json'))
+    console.log(
+      JSON.stringify(
+        { status: s, delivered, receiver: receiver.stats, phaseCounts, exitAfterLastLine, first20, last50 },
+        null,
+        2,
+      ),
+    );
   if (!conserved || !bounded || exit.code !== 0 || sdkHandles.length || hooksLeft.length) process.exitCode = 1;
 }
 
 function hookNamesRow(done) {
-  return ['beforeExit', 'SIGTERM', 'SIGINT'].map((k) => `${k} ${done.listenersBefore[k]} → ${done.listenersWhileRunning[k]} → ${done.listenersAfter[k]}`).join('; ');
+  return ['beforeExit', 'SIGTERM', 'SIGINT']
+    .map((k) => `${k} ${done.listenersBefore[k]} → ${done.listenersWhileRunning[k]} → ${done.listenersAfter[k]}`)
+    .join('; ');
 }
 
 const countOf = (list, item) => list.filter((x) => x === item).length;

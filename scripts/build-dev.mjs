@@ -28,7 +28,9 @@ await esbuild.build({
   // OpenTelemetry ships tree-shakeable ESM under `module` (same choice as tsup.config.ts).
   mainFields: ['module', 'main'],
   // Bundled CommonJS code may still call require() for Node built-ins; ESM has no require.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __bentoCreateRequire } from 'node:module';\nconst require = __bentoCreateRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __bentoCreateRequire } from 'node:module';\nconst require = __bentoCreateRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -47,10 +49,13 @@ await esbuild.build({
   logLevel: 'warning',
 });
 const css = fs.readFileSync(path.join(root, 'dashboard/style.css'), 'utf8');
-const html = fs.readFileSync(path.join(root, 'dashboard/index.html'), 'utf8')
+const html = fs
+  .readFileSync(path.join(root, 'dashboard/index.html'), 'utf8')
   .replace(/\s*<!--[^>]*inlined[^>]*-->/, '')
   .replace('<link rel="stylesheet" href="style.css">', () => `<style>\n${css}</style>`);
 fs.writeFileSync(path.join(dashboardOut, 'index.html'), html);
 
 const size = (f) => `${(fs.statSync(f).size / 1024).toFixed(0)} KB`;
-console.log(`build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`);
+console.log(
+  `build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`,
+);

@@ -25,9 +25,19 @@ const results = [];
 
 function run(cmd, args, opts = {}) {
   return new Promise((resolve) => {
-    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, timeout: 120_000, ...opts, env: { ...process.env, npm_config_cache: npmCache, npm_config_update_notifier: 'false', ...opts.env } }, (error, stdout, stderr) => {
-      resolve({ ok: !error, code: error?.code ?? 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      cmd,
+      args,
+      {
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+        ...opts,
+        env: { ...process.env, npm_config_cache: npmCache, npm_config_update_notifier: 'false', ...opts.env },
+      },
+      (error, stdout, stderr) => {
+        resolve({ ok: !error, code: error?.code ?? 0, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -55,7 +65,11 @@ async function startReceiver() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/v1/traces') {
-        bodies.push({ contentType: req.headers['content-type'], authorization: req.headers.authorization, body: Buffer.concat(chunks) });
+        bodies.push({
+          contentType: req.headers['content-type'],
+          authorization: req.headers.authorization,
+          body: Buffer.concat(chunks),
+        });
         res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
       } else res.writeHead(404).end();
     });
@@ -96,7 +110,11 @@ try {
   });
 
   await step('@arethetypeswrong/cli (profile node16)', async () => {
-    const r = await run(bin('attw'), [tarball, '--profile', 'node16', '--format', 'ascii', '--no-color', '--no-emoji'], { cwd: root });
+    const r = await run(
+      bin('attw'),
+      [tarball, '--profile', 'node16', '--format', 'ascii', '--no-color', '--no-emoji'],
+      { cwd: root },
+    );
     const lines = r.stdout.split('\n');
     const entrypoints = lines.filter((l) => /^"@bentolabs\/sdk/.test(l)).map((l) => l.replaceAll('"', ''));
     const bad = lines.filter((l) => /^(node16|bundler)/.test(l) && !/: OK\b/.test(l));
@@ -110,11 +128,24 @@ try {
     mkdirSync(app);
     writeFileSync(
       join(app, 'package.json'),
-      JSON.stringify({ name: 'otel3-app', version: '1.0.0', private: true, dependencies: { '@opentelemetry/api': '1.10.0', '@opentelemetry/core': '^3.0.0' } }, null, 2),
+      JSON.stringify(
+        {
+          name: 'otel3-app',
+          version: '1.0.0',
+          private: true,
+          dependencies: { '@opentelemetry/api': '1.10.0', '@opentelemetry/core': '^3.0.0' },
+        },
+        null,
+        2,
+      ),
     );
     // engine-strict=false is npm's default, spelled out: OTel 3 declares Node >= 22.15 and only
     // needs to install here, not run.
-    const r = await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'], { cwd: app });
+    const r = await run(
+      'npm',
+      ['install', tarball, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'],
+      { cwd: app },
+    );
     if (!r.ok) throw new Error(`npm install failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
     const installed = JSON.parse(readFileSync(join(app, 'node_modules/@bentolabs/sdk/package.json'), 'utf8')).version;
     const api = JSON.parse(readFileSync(join(app, 'node_modules/@opentelemetry/api/package.json'), 'utf8')).version;
@@ -138,7 +169,10 @@ bento.flush().then((result) => { console.log(JSON.stringify({ id, result, status
     writeFileSync(join(app, 'esm.mjs'), recordScript("import * as bento from '@bentolabs/sdk';"));
     writeFileSync(join(app, 'cjs.cjs'), recordScript("const bento = require('@bentolabs/sdk');"));
 
-    for (const [label, file] of [['ESM import', 'esm.mjs'], ['CJS require', 'cjs.cjs']]) {
+    for (const [label, file] of [
+      ['ESM import', 'esm.mjs'],
+      ['CJS require', 'cjs.cjs'],
+    ]) {
       await step(`${label} of @bentolabs/sdk records a span and flushes (ok:true)`, async () => {
         const event = `check-package-${file}`;
         const r = await run(process.execPath, [file, receiver.url, event], { cwd: app, timeout: 30_000 });
@@ -148,16 +182,20 @@ bento.flush().then((result) => { console.log(JSON.stringify({ id, result, status
         if (!/^[0-9a-f]{16}$/.test(out.id)) throw new Error(`span id ${out.id}`);
         const request = receiver.bodies.find((b) => b.body.includes(Buffer.from(event)));
         if (!request) throw new Error('the receiver got no request with the span');
-        if (request.authorization !== 'Bearer bl_pk_check_package_0001') throw new Error(`authorization ${request.authorization}`);
-        if (request.body.includes(Buffer.from(out.id, 'hex')) === false) throw new Error('span id not in the request body');
+        if (request.authorization !== 'Bearer bl_pk_check_package_0001')
+          throw new Error(`authorization ${request.authorization}`);
+        if (request.body.includes(Buffer.from(out.id, 'hex')) === false)
+          throw new Error('span id not in the request body');
         return `${JSON.stringify(out.result)}, ${request.contentType}`;
       });
     }
 
     // The published types must compile in a strict project without skipLibCheck, where only
     // @opentelemetry/api is installed next to the SDK (the OTel SDK packages are bundled).
-    await step('published types compile (strict, nodenext, no skipLibCheck) with only @opentelemetry/api installed', async () => {
-      const consumer = `import { init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus } from '@bentolabs/sdk';
+    await step(
+      'published types compile (strict, nodenext, no skipLibCheck) with only @opentelemetry/api installed',
+      async () => {
+        const consumer = `import { init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus } from '@bentolabs/sdk';
 import { wrapHandler } from '@bentolabs/sdk/lambda';
 import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
 import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';
@@ -168,19 +206,33 @@ const s: BentoStatus = status();
 export const h = wrapHandler(async (event: { body: string }) => ({ statusCode: 200, body: event.body + id + s.sdkVersion }));
 export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler, BentoLabsSpanProcessor, BentoLabsTraceExporter];
 `;
-      writeFileSync(join(app, 'consumer.mts'), consumer);
-      writeFileSync(
-        join(app, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: false, typeRoots: [join(root, 'node_modules/@types')], types: ['node'] },
-          files: ['consumer.mts'],
-        }),
-      );
-      const r = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, timeout: 120_000 });
-      if (!r.ok) throw new Error(r.stdout || r.stderr);
-      if (existsSync(join(app, 'node_modules/@opentelemetry/sdk-trace-base'))) throw new Error('sdk-trace-base is installed in the app, so this proves nothing');
-      return 'all five entry points type-check';
-    });
+        writeFileSync(join(app, 'consumer.mts'), consumer);
+        writeFileSync(
+          join(app, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              strict: true,
+              module: 'nodenext',
+              moduleResolution: 'nodenext',
+              target: 'es2022',
+              noEmit: true,
+              skipLibCheck: false,
+              typeRoots: [join(root, 'node_modules/@types')],
+              types: ['node'],
+            },
+            files: ['consumer.mts'],
+          }),
+        );
+        const r = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], {
+          cwd: app,
+          timeout: 120_000,
+        });
+        if (!r.ok) throw new Error(r.stdout || r.stderr);
+        if (existsSync(join(app, 'node_modules/@opentelemetry/sdk-trace-base')))
+          throw new Error('sdk-trace-base is installed in the app, so this proves nothing');
+        return 'all five entry points type-check';
+      },
+    );
 
     // Fails any resolution of a framework package, from require() and from import.
     const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core)(\\/|$)/;`;
@@ -209,13 +261,34 @@ export async function resolve(specifier, context, next) {
     await step('@bentolabs/sdk/lambda loads without express, next or @middy/core (ESM and CJS)', async () => {
       // The hook must itself work, or this check proves nothing.
       const self = await run(process.execPath, ['--require', './forbid.cjs', 'forbid-selftest.cjs'], { cwd: app });
-      if (self.ok || !/forbidden framework load: express/.test(self.stderr)) throw new Error(`the forbid hook does not work:\n${self.stderr}`);
-      const selfEsm = await run(process.execPath, ['--require', './forbid.cjs', '--input-type=module', '-e', "await import('next/server')"], { cwd: app });
-      if (selfEsm.ok || !/forbidden framework load: next\/server/.test(selfEsm.stderr)) throw new Error(`the ESM forbid hook does not work:\n${selfEsm.stderr}`);
-      const check = "if (typeof lambda.wrapHandler !== 'function') throw new Error('wrapHandler missing'); console.log('ok')";
-      const esm = await run(process.execPath, ['--require', './forbid.cjs', '--input-type=module', '-e', `const lambda = await import('@bentolabs/sdk/lambda'); ${check}`], { cwd: app });
+      if (self.ok || !/forbidden framework load: express/.test(self.stderr))
+        throw new Error(`the forbid hook does not work:\n${self.stderr}`);
+      const selfEsm = await run(
+        process.execPath,
+        ['--require', './forbid.cjs', '--input-type=module', '-e', "await import('next/server')"],
+        { cwd: app },
+      );
+      if (selfEsm.ok || !/forbidden framework load: next\/server/.test(selfEsm.stderr))
+        throw new Error(`the ESM forbid hook does not work:\n${selfEsm.stderr}`);
+      const check =
+        "if (typeof lambda.wrapHandler !== 'function') throw new Error('wrapHandler missing'); console.log('ok')";
+      const esm = await run(
+        process.execPath,
+        [
+          '--require',
+          './forbid.cjs',
+          '--input-type=module',
+          '-e',
+          `const lambda = await import('@bentolabs/sdk/lambda'); ${check}`,
+        ],
+        { cwd: app },
+      );
       if (!esm.ok) throw new Error(`ESM: ${esm.stderr}`);
-      const cjs = await run(process.execPath, ['--require', './forbid.cjs', '-e', `const lambda = require('@bentolabs/sdk/lambda'); ${check}`], { cwd: app });
+      const cjs = await run(
+        process.execPath,
+        ['--require', './forbid.cjs', '-e', `const lambda = require('@bentolabs/sdk/lambda'); ${check}`],
+        { cwd: app },
+      );
       if (!cjs.ok) throw new Error(`CJS: ${cjs.stderr}`);
     });
   }

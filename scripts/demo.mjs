@@ -21,7 +21,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values: opts } = parseArgs({ options: { keep: { type: 'boolean' }, port: { type: 'string' }, 'no-setup': { type: 'boolean' }, handler: { type: 'string' } } });
+const { values: opts } = parseArgs({
+  options: {
+    keep: { type: 'boolean' },
+    port: { type: 'string' },
+    'no-setup': { type: 'boolean' },
+    handler: { type: 'string' },
+  },
+});
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const say = (text = '') => process.stdout.write(`${text}\n`);
@@ -47,17 +54,28 @@ function newest(p) {
 
 /** True when any output is missing or older than the newest input. */
 function stale(outputs, inputs) {
-  const built = Math.min(...outputs.map((o) => (fs.existsSync(path.join(root, o)) ? fs.statSync(path.join(root, o)).mtimeMs : 0)));
+  const built = Math.min(
+    ...outputs.map((o) => (fs.existsSync(path.join(root, o)) ? fs.statSync(path.join(root, o)).mtimeMs : 0)),
+  );
   return built === 0 || Math.max(...inputs.map((i) => newest(path.join(root, i)))) > built;
 }
 
 /** Runs a set-up step; `accept` may excuse a failure whose outputs the demo does not need. */
 function run(command, args, why, accept = () => false) {
   say(paint('2', `▸ ${why}: ${command} ${args.join(' ')}`));
-  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+  const result = spawnSync(command, args, {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    shell: process.platform === 'win32',
+  });
   if (result.status === 0) return;
   if (accept()) {
-    say(paint('33', `▸ \`${command} ${args.join(' ')}\` reported errors (above), but the JavaScript the demo runs was built; continuing.`));
+    say(
+      paint(
+        '33',
+        `▸ \`${command} ${args.join(' ')}\` reported errors (above), but the JavaScript the demo runs was built; continuing.`,
+      ),
+    );
     return;
   }
   throw new Error(`\`${command} ${args.join(' ')}\` failed (exit ${result.status ?? result.signal}).`);
@@ -65,8 +83,17 @@ function run(command, args, why, accept = () => false) {
 
 function setUp() {
   if (opts['no-setup']) {
-    const missing = ['node_modules', 'dist/index.js', 'dist/lambda.js', 'dist/cli.js', 'dist/dashboard/index.html'].filter((p) => !fs.existsSync(path.join(root, p)));
-    if (missing.length) throw new Error(`--no-setup, but ${missing.join(', ')} is missing: run \`npx tsup && node scripts/build-dev.mjs\` first.`);
+    const missing = [
+      'node_modules',
+      'dist/index.js',
+      'dist/lambda.js',
+      'dist/cli.js',
+      'dist/dashboard/index.html',
+    ].filter((p) => !fs.existsSync(path.join(root, p)));
+    if (missing.length)
+      throw new Error(
+        `--no-setup, but ${missing.join(', ')} is missing: run \`npx tsup && node scripts/build-dev.mjs\` first.`,
+      );
     return;
   }
   if (!fs.existsSync(path.join(root, 'node_modules'))) run('npm', ['ci'], 'Installing dependencies');
@@ -75,7 +102,12 @@ function setUp() {
   // A type error fails tsup's .d.ts step after the JavaScript was written; the demo only runs JS.
   if (stale(sdkOutputs, sdkInputs)) run('npx', ['tsup'], 'Building the SDK', () => !stale(sdkOutputs, sdkInputs));
   // tsup's `clean` empties dist/, so the CLI is checked after it.
-  if (stale(['dist/cli.js', 'dist/dashboard/index.html'], ['src/cli', 'src/dev', 'src/core', 'dashboard', 'scripts/build-dev.mjs'])) {
+  if (
+    stale(
+      ['dist/cli.js', 'dist/dashboard/index.html'],
+      ['src/cli', 'src/dev', 'src/core', 'dashboard', 'scripts/build-dev.mjs'],
+    )
+  ) {
     run(process.execPath, ['scripts/build-dev.mjs'], 'Building the bentolabs CLI and dashboard');
   }
 }
@@ -89,13 +121,22 @@ async function bundle(tmp) {
   const sdk = {
     name: 'bentolabs-sdk-from-dist',
     setup(build) {
-      build.onResolve({ filter: /^@bentolabs\/sdk(\/[a-z]+)?$/ }, (args) => ({ path: path.join(root, 'dist', `${args.path.split('/')[2] ?? 'index'}.js`) }));
+      build.onResolve({ filter: /^@bentolabs\/sdk(\/[a-z]+)?$/ }, (args) => ({
+        path: path.join(root, 'dist', `${args.path.split('/')[2] ?? 'index'}.js`),
+      }));
     },
   };
   const handlerFile = path.join(tmp, 'handler.mjs');
   await esbuild.build({
-    entryPoints: [EXAMPLE], outfile: handlerFile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    mainFields: ['module', 'main'], plugins: [sdk], logLevel: 'error',
+    entryPoints: [EXAMPLE],
+    outfile: handlerFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    plugins: [sdk],
+    logLevel: 'error',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
 
@@ -106,23 +147,49 @@ async function bundle(tmp) {
     name: 'keep-import-meta-url',
     setup(build) {
       build.onLoad({ filter: /lambda-runtime[\\/][^\\/]+\.ts$/ }, (args) => ({
-        contents: fs.readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        contents: fs
+          .readFileSync(args.path, 'utf8')
+          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
         loader: 'ts',
         resolveDir: path.dirname(args.path),
       }));
     },
   };
   const harnessFile = path.join(tmp, 'harness.mjs');
-  await esbuild.build({ entryPoints: [path.join(runtimeDir, 'index.ts')], outfile: harnessFile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', plugins: [keepUrl], logLevel: 'error' });
+  await esbuild.build({
+    entryPoints: [path.join(runtimeDir, 'index.ts')],
+    outfile: harnessFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    plugins: [keepUrl],
+    logLevel: 'error',
+  });
   return { handlerFile, harnessFile };
 }
 
 // ---------------------------------------------------------------- endpoint
 
 function startEndpoint(dataFile) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'dev', '--port', opts.port ?? '0', '--data', dataFile, ...(color ? [] : ['--no-color'])], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(color && { FORCE_COLOR: '1' }) },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'dist/cli.js'),
+      'dev',
+      '--port',
+      opts.port ?? '0',
+      '--data',
+      dataFile,
+      ...(color ? [] : ['--no-color']),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(color && { FORCE_COLOR: '1' }) },
+    },
+  );
   const output = { text: '', forward: false };
   child.stdout.setEncoding('utf8').on('data', (chunk) => {
     output.text += chunk;
@@ -155,14 +222,25 @@ async function api(url) {
 function httpApiEvent(body) {
   const now = new Date();
   return {
-    version: '2.0', routeKey: 'POST /chat', rawPath: '/chat', rawQueryString: '',
+    version: '2.0',
+    routeKey: 'POST /chat',
+    rawPath: '/chat',
+    rawQueryString: '',
     headers: { 'content-type': 'application/json', 'user-agent': 'bentolabs-demo' },
     requestContext: {
-      accountId: '123456789012', apiId: 'demo', domainName: 'demo.execute-api.us-east-1.amazonaws.com', domainPrefix: 'demo',
+      accountId: '123456789012',
+      apiId: 'demo',
+      domainName: 'demo.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'demo',
       http: { method: 'POST', path: '/chat', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bentolabs-demo' },
-      requestId: randomUUID(), routeKey: 'POST /chat', stage: '$default', time: now.toUTCString(), timeEpoch: now.getTime(),
+      requestId: randomUUID(),
+      routeKey: 'POST /chat',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
     },
-    body: JSON.stringify(body), isBase64Encoded: false,
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
   };
 }
 
@@ -186,14 +264,21 @@ async function main() {
     const [url, { handlerFile, harnessFile }] = await Promise.all([endpoint.url, bundle(tmp)]);
     const { LambdaHarness } = await import(pathToFileURL(harnessFile).href);
     harness = await LambdaHarness.start({
-      handlerModule: handlerFile, timeoutMillis: 10_000, functionName: 'bentolabs-demo-chat',
+      handlerModule: handlerFile,
+      timeoutMillis: 10_000,
+      functionName: 'bentolabs-demo-chat',
       env: { BENTOLABS_API_KEY: API_KEY, BENTOLABS_BASE_URL: url },
     });
 
     const convoId = `demo-${randomBytes(3).toString('hex')}`;
     const userId = 'user_ada';
     say(`${paint('1', 'BentoLabs demo')}: ${rel(EXAMPLE)} in a freezing Lambda harness → local endpoint ${url}`);
-    say(paint('2', `conversation ${convoId}, ${TURNS.length} turns; the process is SIGSTOPped the moment each invocation returns`));
+    say(
+      paint(
+        '2',
+        `conversation ${convoId}, ${TURNS.length} turns; the process is SIGSTOPped the moment each invocation returns`,
+      ),
+    );
     say();
 
     let failures = 0;
@@ -204,12 +289,18 @@ async function main() {
       // invoke() resolves with the child already frozen: what the endpoint holds now is final.
       const { spans } = await (await api(`${url}/api/spans`)).json();
       const mine = spans.filter((s) => s.attributes['faas.invocation_id'] === result.requestId);
-      const response = result.result && typeof result.result.body === 'string' ? JSON.parse(result.result.body) : undefined;
+      const response =
+        result.result && typeof result.result.body === 'string' ? JSON.parse(result.result.body) : undefined;
       const recorded = response?.recordedSpans;
       say(`${paint('1', `Turn ${i + 1}/${TURNS.length}`)}  ${userId}: "${message}"`);
       if (result.outcome !== 'success' || result.result?.statusCode !== 200) {
         failures++;
-        say(paint('31', `  ✗ invocation ${result.outcome}: ${result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`}`));
+        say(
+          paint(
+            '31',
+            `  ✗ invocation ${result.outcome}: ${result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`}`,
+          ),
+        );
         say(result.logs.trim().replace(/^/gm, '    '));
         continue;
       }
@@ -218,9 +309,19 @@ async function main() {
       arrivedTotal += mine.length;
       if (typeof recorded !== 'number' || mine.length < recorded) {
         failures++;
-        say(paint('31', `  ✗ the handler recorded ${recorded ?? '?'} span(s); ${mine.length} reached the endpoint before the freeze`));
+        say(
+          paint(
+            '31',
+            `  ✗ the handler recorded ${recorded ?? '?'} span(s); ${mine.length} reached the endpoint before the freeze`,
+          ),
+        );
       } else {
-        say(paint('32', `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze (${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`));
+        say(
+          paint(
+            '32',
+            `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze (${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`,
+          ),
+        );
       }
       for (const traceId of new Set(mine.filter((s) => !s.parentSpanId).map((s) => s.traceId))) {
         const tree = await (await api(`${url}/api/traces/${traceId}?format=text${color ? '&color=1' : ''}`)).text();
@@ -230,9 +331,17 @@ async function main() {
     }
 
     const ok = failures === 0;
-    say(ok
-      ? paint('32', `✓ All ${arrivedTotal} spans recorded in ${TURNS.length} invocations arrived before their freeze.`)
-      : paint('31', `✗ ${failures} invocation(s) failed the check (${arrivedTotal}/${recordedTotal} spans arrived before the freeze).`));
+    say(
+      ok
+        ? paint(
+            '32',
+            `✓ All ${arrivedTotal} spans recorded in ${TURNS.length} invocations arrived before their freeze.`,
+          )
+        : paint(
+            '31',
+            `✗ ${failures} invocation(s) failed the check (${arrivedTotal}/${recordedTotal} spans arrived before the freeze).`,
+          ),
+    );
     say(`Dashboard: ${url}/#/session/${convoId}`);
     if (!opts.keep) {
       say(paint('2', 'The endpoint stops now; `npm run demo -- --keep` leaves it and the dashboard running.'));

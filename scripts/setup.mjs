@@ -38,8 +38,14 @@ export function ensureDependencies() {
 }
 
 export function ensureBuild({ force = false } = {}) {
-  const built = existsSync(path.join(root, 'dist', 'index.js')) ? statSync(path.join(root, 'dist', 'index.js')).mtimeMs : 0;
-  const sources = Math.max(newest(path.join(root, 'src')), newest(path.join(root, 'dashboard')), statSync(path.join(root, 'package.json')).mtimeMs);
+  const built = existsSync(path.join(root, 'dist', 'index.js'))
+    ? statSync(path.join(root, 'dist', 'index.js')).mtimeMs
+    : 0;
+  const sources = Math.max(
+    newest(path.join(root, 'src')),
+    newest(path.join(root, 'dashboard')),
+    statSync(path.join(root, 'package.json')).mtimeMs,
+  );
   if (force || built < sources) {
     console.log('› Building…');
     // tsup does not clean (parallel builds must never see an empty dist/), so a full build starts

@@ -10,11 +10,17 @@ ensureDependencies();
 if (!existsSync('/usr/bin/chromium')) {
   if (process.getuid?.() === 0) {
     console.log('› Installing Chromium for the dashboard test (apt-get)…');
-    run('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null']);
+    run('bash', [
+      '-c',
+      'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null',
+    ]);
   } else {
-    console.warn('! /usr/bin/chromium is missing and this is not root: install Debian\'s chromium package for the dashboard test.');
+    console.warn(
+      "! /usr/bin/chromium is missing and this is not root: install Debian's chromium package for the dashboard test.",
+    );
   }
 }
+run('npm', ['run', 'lint', '--silent']);
 ensureBuild({ force: true });
 run('npm', ['run', 'typecheck', '--silent']);
 // The package checks run before the tests so that vitest's closing `N passed, N failed` line is

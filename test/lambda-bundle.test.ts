@@ -19,7 +19,8 @@ interface BundleSize {
   FORBIDDEN: RegExp;
 }
 // bench/ is plain .mjs without declarations; a URL import keeps tsc out of it.
-const bench = (): Promise<BundleSize> => import(pathToFileURL(path.join(ROOT, 'bench', 'bundle-size.mjs')).href) as Promise<BundleSize>;
+const bench = (): Promise<BundleSize> =>
+  import(pathToFileURL(path.join(ROOT, 'bench', 'bundle-size.mjs')).href) as Promise<BundleSize>;
 
 /**
  * What `npm install` inside examples/lambda creates for its `"@bentolabs/sdk": "file:../.."`
@@ -48,7 +49,13 @@ describe('examples/lambda bundle', { timeout: 30_000 }, () => {
     expect(inputs).toContain(ENTRY);
     expect(inputs.some((i) => /^dist\/lambda\.js$/.test(i))).toBe(true);
     // ...and the pattern really recognises framework code.
-    for (const sample of ['node_modules/express/index.js', 'node_modules/next/dist/server/web/exports/index.js', 'node_modules/@middy/core/index.js', 'node_modules/serverless-http/serverless-http.js', 'node_modules/react/index.js']) {
+    for (const sample of [
+      'node_modules/express/index.js',
+      'node_modules/next/dist/server/web/exports/index.js',
+      'node_modules/@middy/core/index.js',
+      'node_modules/serverless-http/serverless-http.js',
+      'node_modules/react/index.js',
+    ]) {
       expect(sample).toMatch(FORBIDDEN);
     }
 
@@ -78,7 +85,7 @@ describe.skipIf(process.platform === 'win32')('examples/lambda under the Lambda 
     return () => fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('three turns of one conversation: each turn\'s spans all arrive before the freeze', async () => {
+  test("three turns of one conversation: each turn's spans all arrive before the freeze", async () => {
     const otlp = await receiver();
     const template = JSON.parse(fs.readFileSync(path.join(EXAMPLE, 'events', 'chat.json'), 'utf8')) as { body: string };
     const fn = await lambda(otlp.url, { module: handlerModule, functionName: 'ChatFunction' });

@@ -124,7 +124,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('a timer set before the freeze fires only after the next invoke resumes the process', async () => {
       const server = await counterServer();
-      const lambda = await harness({ handlerModule: fixture('delayed-post.mjs'), env: { COLLECTOR_URL: server.origin } });
+      const lambda = await harness({
+        handlerModule: fixture('delayed-post.mjs'),
+        env: { COLLECTOR_URL: server.origin },
+      });
 
       expect((await lambda.invoke({})).result).toBe('scheduled');
       await nothingCouldHaveArrivedWindow();
@@ -135,17 +138,20 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
       expect(server.requests.map((request) => request.body.toString())).toEqual(['late']);
     });
 
-    test.skipIf(!hasProc)('the process is stopped after init and after every invocation, running in between', async () => {
-      const lambda = await harness({ handlerModule: fixture('basic.mjs') });
-      const pid = lambda.pid!;
-      expect(lambda.frozen).toBe(true);
-      expect(processState(pid)).toBe('T');
+    test.skipIf(!hasProc)(
+      'the process is stopped after init and after every invocation, running in between',
+      async () => {
+        const lambda = await harness({ handlerModule: fixture('basic.mjs') });
+        const pid = lambda.pid!;
+        expect(lambda.frozen).toBe(true);
+        expect(processState(pid)).toBe('T');
 
-      const result = await lambda.invoke({ hello: 'world' });
-      expect(result.pid).toBe(pid);
-      expect(lambda.frozen).toBe(true);
-      expect(processState(pid)).toBe('T');
-    });
+        const result = await lambda.invoke({ hello: 'world' });
+        expect(result.pid).toBe(pid);
+        expect(lambda.frozen).toBe(true);
+        expect(processState(pid)).toBe('T');
+      },
+    );
   });
 
   describe('async handlers', () => {
@@ -196,7 +202,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('getRemainingTimeInMillis() counts down from the configured timeout', async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs'), timeoutMillis: 5000 });
-      const { first, second } = (await lambda.invoke({ action: 'remaining' })).result as { first: number; second: number };
+      const { first, second } = (await lambda.invoke({ action: 'remaining' })).result as {
+        first: number;
+        second: number;
+      };
       expect(first).toBeLessThanOrEqual(5000);
       expect(second).toBeLessThan(first);
       expect(second).toBeGreaterThan(0);
@@ -212,7 +221,7 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
       expect(next).toMatchObject({ outcome: 'success', pid: failed.pid, coldStart: false });
     });
 
-    test('an async handler waiting only on an unref\'d timer fails with Runtime.NodeJsExit, as on nodejs20.x', async () => {
+    test("an async handler waiting only on an unref'd timer fails with Runtime.NodeJsExit, as on nodejs20.x", async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs') });
       expect(await lambda.invoke({ action: 'unrefWait' })).toMatchObject({
         outcome: 'error',
@@ -235,7 +244,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('settle on callback(null, result)', async () => {
       const lambda = await callbackHarness('viaCallback');
-      expect(await lambda.invoke({ n: 1 })).toMatchObject({ outcome: 'success', result: { via: 'callback', event: { n: 1 } } });
+      expect(await lambda.invoke({ n: 1 })).toMatchObject({
+        outcome: 'success',
+        result: { via: 'callback', event: { n: 1 } },
+      });
     });
 
     test('settle on context.succeed()', async () => {
@@ -245,9 +257,15 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('report callback(error) and callback("string") like the runtime', async () => {
       const withError = await callbackHarness('viaCallbackError');
-      expect(await withError.invoke({})).toMatchObject({ outcome: 'error', error: { name: 'Error', message: 'callback failed' } });
+      expect(await withError.invoke({})).toMatchObject({
+        outcome: 'error',
+        error: { name: 'Error', message: 'callback failed' },
+      });
       const withString = await callbackHarness('viaStringError');
-      expect(await withString.invoke({})).toMatchObject({ outcome: 'error', error: { name: 'string', message: 'plain string' } });
+      expect(await withString.invoke({})).toMatchObject({
+        outcome: 'error',
+        error: { name: 'string', message: 'plain string' },
+      });
     });
 
     test('only the first of callback/succeed/fail counts', async () => {
@@ -274,7 +292,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('waitForEmptyEventLoop: true lets pending work finish, unless the handler opts out', async () => {
       const server = await counterServer();
-      const lambda = await callbackHarness('callbackThenPost', { env: { COLLECTOR_URL: server.origin }, waitForEmptyEventLoop: true });
+      const lambda = await callbackHarness('callbackThenPost', {
+        env: { COLLECTOR_URL: server.origin },
+        waitForEmptyEventLoop: true,
+      });
 
       expect(await lambda.invoke({})).toMatchObject({ outcome: 'success', result: 'responded' });
       expect(server.requests.map((request) => request.body.toString())).toEqual(['fire-and-forget']);
@@ -302,12 +323,18 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('a handler that resolves before ending the stream settles when the stream ends', async () => {
       const lambda = await harness({ handlerModule: fixture('streaming.mjs'), exportName: 'endsLate' });
-      expect(await lambda.invoke({})).toMatchObject({ outcome: 'success', stream: { contentType: 'application/octet-stream', body: 'late end' } });
+      expect(await lambda.invoke({})).toMatchObject({
+        outcome: 'success',
+        stream: { contentType: 'application/octet-stream', body: 'late end' },
+      });
     });
 
     test('rejects a non-async streaming handler like the runtime', async () => {
       const lambda = await harness({ handlerModule: fixture('streaming.mjs'), exportName: 'notAsync' });
-      expect(await lambda.invoke({})).toMatchObject({ outcome: 'error', error: { message: 'Streaming does not support non-async handlers.' } });
+      expect(await lambda.invoke({})).toMatchObject({
+        outcome: 'error',
+        error: { message: 'Streaming does not support non-async handlers.' },
+      });
     });
   });
 
@@ -315,7 +342,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
     test('a handler that never settles times out, is killed, and the next invoke is a cold start', async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs'), timeoutMillis: 500 });
       const hung = await lambda.invoke({ action: 'hang' });
-      expect(hung).toMatchObject({ outcome: 'timeout', error: { name: 'Sandbox.Timedout', message: 'Task timed out after 0.50 seconds' } });
+      expect(hung).toMatchObject({
+        outcome: 'timeout',
+        error: { name: 'Sandbox.Timedout', message: 'Task timed out after 0.50 seconds' },
+      });
       expect(hung.durationMillis).toBeGreaterThanOrEqual(500);
       expect(isAlive(hung.pid)).toBe(false);
       expect(lambda.pid).toBeUndefined();
@@ -333,22 +363,30 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
     test('process.exit() inside the handler is a crash (Runtime.ExitError)', async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs') });
       const crashed = await lambda.invoke({ action: 'exit' });
-      expect(crashed).toMatchObject({ outcome: 'crash', error: { name: 'Runtime.ExitError', message: 'Runtime exited with error: exit status 7' } });
+      expect(crashed).toMatchObject({
+        outcome: 'crash',
+        error: { name: 'Runtime.ExitError', message: 'Runtime exited with error: exit status 7' },
+      });
       expect((await lambda.invoke({})).coldStart).toBe(true);
     });
 
     test('an uncaught exception is a crash that carries the error', async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs') });
       const crashed = await lambda.invoke({ action: 'uncaught' });
-      expect(crashed).toMatchObject({ outcome: 'crash', error: { name: 'RangeError', message: 'thrown from a timer' } });
+      expect(crashed).toMatchObject({
+        outcome: 'crash',
+        error: { name: 'RangeError', message: 'thrown from a timer' },
+      });
       expect(isAlive(crashed.pid)).toBe(false);
     });
 
     test('start() rejects when the module fails to import, with its output', async () => {
-      await expect(LambdaHarness.start({ handlerModule: fixture('broken.mjs') })).rejects.toThrow(/broken at import[\s\S]*init: about to fail/);
+      await expect(LambdaHarness.start({ handlerModule: fixture('broken.mjs') })).rejects.toThrow(
+        /broken at import[\s\S]*init: about to fail/,
+      );
     });
 
-    test('with coldStartInit: false an init failure is the invocation\'s error', async () => {
+    test("with coldStartInit: false an init failure is the invocation's error", async () => {
       const lambda = await harness({ handlerModule: fixture('broken.mjs'), coldStartInit: false });
       const result = await lambda.invoke({});
       expect(result).toMatchObject({ outcome: 'error', coldStart: true, error: { message: 'broken at import' } });
@@ -388,7 +426,10 @@ describe.skipIf(process.platform === 'win32')('LambdaHarness', { timeout: 20_000
 
     test('invocations that do not settle by the deadline time out; the settled ones keep their result', async () => {
       const lambda = await harness({ handlerModule: fixture('basic.mjs'), timeoutMillis: 1000 });
-      const [fast, hung] = await lambda.invokeConcurrently([{ action: 'delay', id: 'fast', millis: 0 }, { action: 'hang' }]);
+      const [fast, hung] = await lambda.invokeConcurrently([
+        { action: 'delay', id: 'fast', millis: 0 },
+        { action: 'hang' },
+      ]);
       expect(fast).toMatchObject({ outcome: 'success', result: { id: 'fast' } });
       expect(hung).toMatchObject({ outcome: 'timeout' });
     });

@@ -11,7 +11,11 @@ const jsonRequest = (name: string): string =>
 /** ExportTraceServiceRequest { resource_spans { scope_spans { spans { trace_id, span_id, name } } } } */
 function protoRequest(name: string): Uint8Array<ArrayBuffer> {
   const len = (field: number, bytes: number[]): number[] => [field * 8 + 2, bytes.length, ...bytes];
-  const span = [...len(1, [...Buffer.from(TRACE_ID, 'hex')]), ...len(2, [...Buffer.from(SPAN_ID, 'hex')]), ...len(5, [...Buffer.from(name)])];
+  const span = [
+    ...len(1, [...Buffer.from(TRACE_ID, 'hex')]),
+    ...len(2, [...Buffer.from(SPAN_ID, 'hex')]),
+    ...len(5, [...Buffer.from(name)]),
+  ];
   return Uint8Array.from(len(1, len(2, len(2, span))));
 }
 
@@ -45,7 +49,9 @@ function post({ json = true, body, headers = {}, signal, path = '/v1/traces' }: 
 /** The network error behind a rejected fetch (undici wraps it in `TypeError: fetch failed`). */
 async function networkError(request: Promise<Response>): Promise<{ code?: string }> {
   const error = await request.then(
-    () => { throw new Error('Expected the request to fail'); },
+    () => {
+      throw new Error('Expected the request to fail');
+    },
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(TypeError);
@@ -60,9 +66,16 @@ describe('healthy receiver', () => {
     expect(await res.text()).toBe('{}');
     expect(receiver.spans.map((s) => s.name)).toEqual(['span']);
     expect(receiver.spanByName('span')).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID });
-    expect(receiver.requests).toEqual([expect.objectContaining({
-      method: 'POST', path: '/v1/traces', encoding: 'json', bodyBytes: jsonRequest('span').length, status: 200, accepted: true,
-    })]);
+    expect(receiver.requests).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        path: '/v1/traces',
+        encoding: 'json',
+        bodyBytes: jsonRequest('span').length,
+        status: 200,
+        accepted: true,
+      }),
+    ]);
     expect(receiver.requests[0]!.headers.authorization).toBe('Bearer bl_pk_x');
   });
 
@@ -89,7 +102,12 @@ describe('healthy receiver', () => {
     const bad = await post({ body: '{"resourceSpans": [' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toMatch(/Malformed JSON/);
-    expect(receiver.requests.map((r) => [r.status, r.accepted])).toEqual([[404, false], [405, false], [415, false], [400, false]]);
+    expect(receiver.requests.map((r) => [r.status, r.accepted])).toEqual([
+      [404, false],
+      [405, false],
+      [415, false],
+      [400, false],
+    ]);
     expect(receiver.spans).toEqual([]);
   });
 
@@ -118,7 +136,11 @@ describe('faults', () => {
     expect(res.headers.get('retry-after')).toBe('7');
     expect(await res.text()).toBe('try later');
     expect(receiver.spans).toEqual([]);
-    expect(receiver.requests[0]).toMatchObject({ status: 503, accepted: false, spans: [expect.objectContaining({ name: 'span' })] });
+    expect(receiver.requests[0]).toMatchObject({
+      status: 503,
+      accepted: false,
+      spans: [expect.objectContaining({ name: 'span' })],
+    });
     expect((await post()).status).toBe(503); // no `times`: every request
   });
 
@@ -166,7 +188,11 @@ describe('faults', () => {
   it('hang: close() destroys the hung connection', async () => {
     const own = await OtlpReceiver.start();
     own.setFault({ kind: 'hang' });
-    const pending = fetch(`${own.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: jsonRequest('x') });
+    const pending = fetch(`${own.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: jsonRequest('x'),
+    });
     await own.waitForRequests(1);
     await own.close();
     await networkError(pending);
@@ -195,7 +221,11 @@ describe('faults', () => {
     expect((await post({ json: false, body: small })).status).toBe(200);
     const large = await post({ json: false, body: protoRequest('a much longer span name') });
     expect(large.status).toBe(413);
-    expect(receiver.requests[1]).toMatchObject({ status: 413, accepted: false, bodyBytes: protoRequest('a much longer span name').length });
+    expect(receiver.requests[1]).toMatchObject({
+      status: 413,
+      accepted: false,
+      bodyBytes: protoRequest('a much longer span name').length,
+    });
     expect(receiver.spans.map((s) => s.name)).toEqual(['s']);
   });
 

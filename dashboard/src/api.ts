@@ -44,6 +44,7 @@ export interface Loaded<T> {
  */
 export function useFetch<T>(url: string | undefined, version: number): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ loading: true });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` changing is what triggers the re-fetch
   useEffect(() => {
     if (!url) return;
     let cancelled = false;

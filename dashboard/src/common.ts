@@ -9,11 +9,23 @@ export function Badge({ kind }: { kind: string }) {
 }
 
 export function Status({ errors }: { errors: number }) {
-  return errors > 0 ? html`<span class="status status-error">${errors} error${errors > 1 ? 's' : ''}</span>` : html`<span class="status status-ok">ok</span>`;
+  return errors > 0
+    ? html`<span class="status status-error">${errors} error${errors > 1 ? 's' : ''}</span>`
+    : html`<span class="status status-ok">ok</span>`;
 }
 
-const LABELS: Record<FilterKey, string> = { userId: 'User', convoId: 'Conversation', model: 'Model', provider: 'Provider' };
-const OPTIONS: Record<FilterKey, keyof Facets> = { userId: 'userIds', convoId: 'convoIds', model: 'models', provider: 'providers' };
+const LABELS: Record<FilterKey, string> = {
+  userId: 'User',
+  convoId: 'Conversation',
+  model: 'Model',
+  provider: 'Provider',
+};
+const OPTIONS: Record<FilterKey, keyof Facets> = {
+  userId: 'userIds',
+  convoId: 'convoIds',
+  model: 'models',
+  provider: 'providers',
+};
 
 /** One menu per filter; the choice lives in the URL hash, so it survives reloads and links. */
 export function Filters({ route, version }: { route: Route; version: number }) {
@@ -50,13 +62,22 @@ export function Empty({ filtered }: { filtered: boolean }) {
   </div>`;
 }
 
-export function TraceTable({ traces, fresh, showConvo = true }: { traces: TraceSummary[]; fresh: Set<string>; showConvo?: boolean }) {
+export function TraceTable({
+  traces,
+  fresh,
+  showConvo = true,
+}: {
+  traces: TraceSummary[];
+  fresh: Set<string>;
+  showConvo?: boolean;
+}) {
   return html`<table class="table" data-testid="trace-table">
     <thead><tr>
       <th>Started</th><th>Trajectory</th><th>Kind</th><th>User</th>${showConvo && html`<th>Conversation</th>`}<th>Model</th><th class="num">Spans</th><th class="num">Duration</th><th>Status</th>
     </tr></thead>
     <tbody>
-      ${traces.map((t) => html`<tr
+      ${traces.map(
+        (t) => html`<tr
           key=${t.traceId}
           class=${`clickable${fresh.has(t.traceId) ? ' fresh' : ''}`}
           data-testid="trace-row"
@@ -75,7 +96,8 @@ export function TraceTable({ traces, fresh, showConvo = true }: { traces: TraceS
         <td class="num">${t.spanCount}</td>
         <td class="num nowrap">${duration(t.durationMillis)}</td>
         <td><${Status} errors=${t.errors} /></td>
-      </tr>`)}
+      </tr>`,
+      )}
     </tbody>
   </table>`;
 }

@@ -20,7 +20,8 @@ export function parseHash(hash: string): Route {
   const [first, ...rest] = path.split('/').filter(Boolean);
   const view = VIEWS.includes(first as View) ? (first as View) : 'traces';
   const id = rest.length ? decodeURIComponent(rest.join('/')) : undefined;
-  if ((view === 'trace' || view === 'session') && !id) return { view: view === 'trace' ? 'traces' : 'sessions', params };
+  if ((view === 'trace' || view === 'session') && !id)
+    return { view: view === 'trace' ? 'traces' : 'sessions', params };
   return { view, ...(id !== undefined && { id }), params };
 }
 

@@ -46,10 +46,13 @@ export function TraceView({ route, version }: { route: Route; version: number })
         <div><dt>Trace</dt><dd class="mono">${trace.traceId}</dd></div>
       </dl>
     </div>
-    ${(trace.root?.input || trace.root?.output) && html`<div class="io" data-testid="trace-io">
+    ${
+      (trace.root?.input || trace.root?.output) &&
+      html`<div class="io" data-testid="trace-io">
       ${trace.root?.input && html`<div><span class="io-label">Input</span><div class="bubble user">${preview(trace.root.input, 500)}</div></div>`}
       ${trace.root?.output && html`<div><span class="io-label">Output</span><div class="bubble assistant">${preview(trace.root.output, 700)}</div></div>`}
-    </div>`}
+    </div>`
+    }
     <div class="split">
       <div class="tree" data-testid="span-tree">
         ${rows.map(({ node, depth }) => {
@@ -81,23 +84,42 @@ function Value({ value, type }: { value: unknown; type?: string }) {
     if (pretty) return html`<pre>${pretty}</pre>`;
     return value.length > 120 || value.includes('\n') ? html`<pre>${value}</pre>` : html`<span>${value}</span>`;
   }
-  if (Array.isArray(value) || (value && typeof value === 'object')) return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
+  if (Array.isArray(value) || (value && typeof value === 'object'))
+    return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
   return html`<span class=${`v-${type ?? typeof value}`}>${String(value)}</span>`;
 }
 
-function AttributeTable({ attrs, types, testid }: { attrs: Record<string, unknown>; types?: Record<string, { type: string }>; testid: string }) {
+function AttributeTable({
+  attrs,
+  types,
+  testid,
+}: {
+  attrs: Record<string, unknown>;
+  types?: Record<string, { type: string }>;
+  testid: string;
+}) {
   const keys = Object.keys(attrs).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   if (keys.length === 0) return html`<p class="muted">none</p>`;
   return html`<table class="attrs" data-testid=${testid}>
-    <tbody>${keys.map((k) => html`<tr data-testid="attr-row" data-key=${k}>
+    <tbody>${keys.map(
+      (k) => html`<tr data-testid="attr-row" data-key=${k}>
       <th>${k}${types?.[k] && html`<small>${types[k]!.type}</small>`}</th>
       <td><${Value} value=${attrs[k]} type=${types?.[k]?.type} /></td>
-    </tr>`)}</tbody>
+    </tr>`,
+    )}</tbody>
   </table>`;
 }
 
 // The fields a BentoLabs user passes come first; infrastructure attributes (faas.*, cloud.*) after.
-const FIRST = ['gen_ai.user.id', 'gen_ai.conversation.id', 'gen_ai.request.model', 'gen_ai.system', 'openinference.span.kind', 'input.value', 'output.value'];
+const FIRST = [
+  'gen_ai.user.id',
+  'gen_ai.conversation.id',
+  'gen_ai.request.model',
+  'gen_ai.system',
+  'openinference.span.kind',
+  'input.value',
+  'output.value',
+];
 const rank = (k: string) => {
   const i = FIRST.indexOf(k);
   return i === -1 ? (/^(faas|cloud|bentolabs)\./.test(k) ? 200 : 100) : i;

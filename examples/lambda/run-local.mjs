@@ -21,8 +21,10 @@ const root = path.resolve(here, '..', '..');
 const API_KEY = 'bl_pk_dev_local';
 const MESSAGES = ['How do I get a refund?', 'And how long does shipping take?', 'Thanks, bye!'];
 
-if (process.platform === 'win32') fail('The local runtime freezes the process with SIGSTOP, which Windows does not have.');
-if (!fs.existsSync(path.join(root, 'dist', 'lambda.js'))) fail('dist/ is missing: run `npm run build` in the repository root first.');
+if (process.platform === 'win32')
+  fail('The local runtime freezes the process with SIGSTOP, which Windows does not have.');
+if (!fs.existsSync(path.join(root, 'dist', 'lambda.js')))
+  fail('dist/ is missing: run `npm run build` in the repository root first.');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bento-lambda-local-'));
 const cleanups = [() => fs.rmSync(tmp, { recursive: true, force: true })];
@@ -66,13 +68,17 @@ async function main() {
     const { reply, recordedSpans } = JSON.parse(result.result.body);
     const ok = arrived === recordedSpans;
     if (!ok) lost += Math.max(1, recordedSpans - arrived);
-    console.log(`\nTurn ${i + 1} (${result.coldStart ? 'cold' : 'warm'} start, ${Math.round(result.durationMillis)} ms)`);
+    console.log(
+      `\nTurn ${i + 1} (${result.coldStart ? 'cold' : 'warm'} start, ${Math.round(result.durationMillis)} ms)`,
+    );
     console.log(`  you:   ${message}`);
     console.log(`  reply: ${reply}`);
     console.log(`  spans: ${recordedSpans} recorded, ${arrived} arrived before the freeze ${ok ? '✔' : '✖'}`);
     if (!ok && result.logs.trim()) console.log(`  function log:\n${result.logs.replace(/^/gm, '    ')}`);
   }
-  console.log(lost === 0 ? '\n✔ Nothing was lost at any freeze.' : `\n✖ ${lost} span(s) did not arrive before the freeze.`);
+  console.log(
+    lost === 0 ? '\n✔ Nothing was lost at any freeze.' : `\n✖ ${lost} span(s) did not arrive before the freeze.`,
+  );
   return lost === 0 ? 0 : 1;
 }
 
@@ -116,8 +122,17 @@ function packageFromRepository() {
 async function bundleHarness() {
   const source = path.join(root, 'test', 'support', 'lambda-runtime');
   const outfile = path.join(tmp, 'harness.mjs');
-  await build({ entryPoints: [path.join(source, 'index.ts')], outfile, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
-  for (const file of ['runtime-child.mjs', 'response-stream.mjs']) fs.copyFileSync(path.join(source, file), path.join(tmp, file));
+  await build({
+    entryPoints: [path.join(source, 'index.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  for (const file of ['runtime-child.mjs', 'response-stream.mjs'])
+    fs.copyFileSync(path.join(source, file), path.join(tmp, file));
   return outfile;
 }
 
@@ -128,7 +143,11 @@ async function startEndpoint() {
 }
 
 async function startDevEndpoint(cli) {
-  const child = spawn(process.execPath, [cli, 'dev', '--port', '0', '--data', path.join(tmp, 'spans.ndjson'), '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [cli, 'dev', '--port', '0', '--data', path.join(tmp, 'spans.ndjson'), '--quiet'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   cleanups.push(() => stopChild(child));
   const url = await new Promise((resolve, reject) => {
     let out = '';
@@ -166,10 +185,12 @@ async function startCounter() {
       try {
         // OTLP/JSON: resourceSpans[].scopeSpans[].spans[].attributes[{ key, value: { stringValue } }]
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) {
-          const id = span.attributes?.find((a) => a.key === 'faas.invocation_id')?.value?.stringValue;
-          byInvocation.set(id, (byInvocation.get(id) ?? 0) + 1);
-        }
+        for (const rs of body.resourceSpans ?? [])
+          for (const ss of rs.scopeSpans ?? [])
+            for (const span of ss.spans ?? []) {
+              const id = span.attributes?.find((a) => a.key === 'faas.invocation_id')?.value?.stringValue;
+              byInvocation.set(id, (byInvocation.get(id) ?? 0) + 1);
+            }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       } catch {
         res.writeHead(400).end();
@@ -177,10 +198,13 @@ async function startCounter() {
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  }));
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
   return {
     kind: 'built-in OTLP/JSON counter; `npm run build` adds the `bentolabs dev` dashboard',
     url: `http://127.0.0.1:${server.address().port}`,
@@ -191,12 +215,16 @@ async function startCounter() {
 
 function getJson(url) {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}`))));
-    }).on('error', reject);
+    http
+      .get(url, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}`)),
+        );
+      })
+      .on('error', reject);
   });
 }
 

@@ -72,7 +72,9 @@ function holdEnd(res: ServerResponse, invocation: OpenInvocation): void {
  * app.post('/chat', async (req, res) => res.json(await answer(req.body)));
  * app.use(bentoErrorHandler());
  */
-export function bentoMiddleware(options: ExpressOptions = {}): (req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
+export function bentoMiddleware(
+  options: ExpressOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
   // Built once: an object spread per request costs microseconds on the long-running hot path.
   const base = checkHybridOptions(options, 'bentoMiddleware()');
   const serverless = base.flush === true;
@@ -80,7 +82,9 @@ export function bentoMiddleware(options: ExpressOptions = {}): (req: IncomingMes
     let invocation: OpenInvocation | undefined;
     try {
       const context = serverless ? lambdaContextOf(req) : undefined;
-      const opening = context ? { ...base, attributes: lambdaAttributes(context), deadline: deadlineOf(context) } : base;
+      const opening = context
+        ? { ...base, attributes: lambdaAttributes(context), deadline: deadlineOf(context) }
+        : base;
       // `undefined` inside an open invocation (wrapHandler(serverless(app))): that one flushes.
       invocation = openInvocation(opening);
       if (invocation) {
@@ -112,7 +116,12 @@ export function bentoMiddleware(options: ExpressOptions = {}): (req: IncomingMes
  * app.get('/chat', chatRoute);
  * app.use(bentoErrorHandler());
  */
-export function bentoErrorHandler(): (error: unknown, req: IncomingMessage, res: ServerResponse, next: NextFunctionLike) => void {
+export function bentoErrorHandler(): (
+  error: unknown,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: NextFunctionLike,
+) => void {
   return function bentoErrorHandler(error: unknown, req: WithState, _res: ServerResponse, next: NextFunctionLike) {
     try {
       req[STATE]?.fail(error);

@@ -27,7 +27,8 @@ const WRAPPED = Symbol.for('@bentolabs/sdk/lambda.wrapped');
 
 type AnyFunction = (...args: never[]) => unknown;
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 
 /**
  * Calls a handler the way the Node.js runtime does on nodejs20.x/22.x: every handler gets
@@ -37,7 +38,12 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && type
  * nothing may still answer later through `context.succeed/done` (a common pre-async pattern), so
  * it is waited for; if the event loop drains first it answers `undefined`, as the runtime does.
  */
-function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, event: unknown, context: LambdaContextLike): Promise<unknown> {
+function callHandler(
+  handler: (...a: unknown[]) => unknown,
+  thisArg: unknown,
+  event: unknown,
+  context: LambdaContextLike,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let onDrain: (() => void) | undefined;
@@ -49,7 +55,8 @@ function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, ev
       else resolve(value);
     };
     // Same rules as the runtime's callback: only null/undefined count as "no error".
-    const callback = (error?: unknown, result?: unknown) => (error !== undefined && error !== null ? finish(true, error) : finish(false, result));
+    const callback = (error?: unknown, result?: unknown) =>
+      error !== undefined && error !== null ? finish(true, error) : finish(false, result);
     const ctx = contextFor(context, {
       succeed: (result: unknown) => callback(null, result),
       // The runtime reports a bare `context.fail()` as the string 'handled'; keep that.
@@ -64,7 +71,11 @@ function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, ev
       return;
     }
     // A rejection keeps its reason as-is (even `undefined`), so the runtime reports it unchanged.
-    if (isThenable(returned)) returned.then((v) => finish(false, v), (e: unknown) => finish(true, e));
+    if (isThenable(returned))
+      returned.then(
+        (v) => finish(false, v),
+        (e: unknown) => finish(true, e),
+      );
     else if (settled) return;
     else if (returned !== undefined && handler.length < 3) finish(false, returned);
     else {
@@ -79,15 +90,20 @@ function callHandler(handler: (...a: unknown[]) => unknown, thisArg: unknown, ev
  * (accessors included) are copied rather than inherited, so `{ ...context }`, `Object.keys` and
  * `JSON.stringify(context)` in user code still see `awsRequestId` and the rest.
  */
-function contextFor(context: LambdaContextLike | undefined, methods: Record<'succeed' | 'fail' | 'done', (...a: never[]) => void>): LambdaContextLike {
+function contextFor(
+  context: LambdaContextLike | undefined,
+  methods: Record<'succeed' | 'fail' | 'done', (...a: never[]) => void>,
+): LambdaContextLike {
   const source: object = context !== null && typeof context === 'object' ? context : {};
   const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(source);
-  for (const [key, value] of Object.entries(methods)) descriptors[key] = { value, writable: true, enumerable: true, configurable: true };
+  for (const [key, value] of Object.entries(methods))
+    descriptors[key] = { value, writable: true, enumerable: true, configurable: true };
   return Object.create(Object.getPrototypeOf(source) as object | null, descriptors) as LambdaContextLike;
 }
 
 function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void> {
-  if (!stream || typeof stream.once !== 'function' || stream.writableFinished || stream.destroyed) return Promise.resolve();
+  if (!stream || typeof stream.once !== 'function' || stream.writableFinished || stream.destroyed)
+    return Promise.resolve();
   return new Promise((resolve) => {
     stream.once('finish', () => resolve());
     stream.once('close', () => resolve());
@@ -107,7 +123,10 @@ function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void
  * });
  */
 export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOptions = {}): H {
-  if (typeof handler !== 'function') throw new TypeError(`wrapHandler() expects a Lambda handler function; got ${handler === null ? 'null' : typeof handler}.`);
+  if (typeof handler !== 'function')
+    throw new TypeError(
+      `wrapHandler() expects a Lambda handler function; got ${handler === null ? 'null' : typeof handler}.`,
+    );
   const clean = checkInvocationOptions(options, 'wrapHandler()');
   if ((handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
   const call = handler as unknown as (...a: unknown[]) => unknown;

@@ -4,7 +4,12 @@
  * onto one core invocation. Middy's types are re-declared structurally (`MiddyRequestLike`), so
  * this entry point neither imports `@middy/core` nor needs its types; it works with 6.x and 7.x.
  */
-import { checkInvocationOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import {
+  checkInvocationOptions,
+  openInvocation,
+  type InvocationOptions,
+  type OpenInvocation,
+} from '../core/invocation.js';
 import { bodyEndingAfter } from '../core/stream-end.js';
 import { log, logOnce } from '../core/logger.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
@@ -130,7 +135,12 @@ export function bentoMiddleware(options: MiddyOptions = {}): MiddyMiddlewareLike
         const existing = stateOf(request);
         if (existing && !existing.invocation.closed) return;
         const context = request.context as LambdaContextLike | undefined;
-        const invocation = openInvocation({ ...clean, attributes: lambdaAttributes(context), deadline: deadlineOf(context), entered: true });
+        const invocation = openInvocation({
+          ...clean,
+          attributes: lambdaAttributes(context),
+          deadline: deadlineOf(context),
+          entered: true,
+        });
         // `undefined`: already inside wrapHandler(), which flushes once for both.
         if (!invocation) return;
         (request.internal as Record<string, State>)[KEY] = { owner: middleware, invocation };

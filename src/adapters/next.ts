@@ -34,7 +34,9 @@ function loadAfter(): Promise<After | undefined> {
   return (afterLoaded ??= import('next/server.js').then(
     (mod: Record<string, unknown>) => {
       // CommonJS `next/server` may only show its exports on `default` when imported from ESM.
-      const api = (typeof mod.after === 'function' || typeof mod.unstable_after === 'function' ? mod : mod.default) as Record<string, unknown> | undefined;
+      const api = (typeof mod.after === 'function' || typeof mod.unstable_after === 'function' ? mod : mod.default) as
+        | Record<string, unknown>
+        | undefined;
       const after = api?.after ?? api?.unstable_after;
       return typeof after === 'function' ? (after as After) : undefined;
     },
@@ -44,7 +46,10 @@ function loadAfter(): Promise<After | undefined> {
 
 /** The platform's `waitUntil`: Next's request context (self-hosted and Vercel), then Vercel's own. */
 function platformWaitUntil(): WaitUntil | undefined {
-  const holder = globalThis as unknown as Record<symbol, { get?: () => { waitUntil?: unknown } | undefined } | undefined>;
+  const holder = globalThis as unknown as Record<
+    symbol,
+    { get?: () => { waitUntil?: unknown } | undefined } | undefined
+  >;
   for (const key of ['@next/request-context', '@vercel/request-context']) {
     const waitUntil = holder[Symbol.for(key)]?.get?.()?.waitUntil;
     if (typeof waitUntil === 'function') return waitUntil as WaitUntil;
@@ -53,7 +58,13 @@ function platformWaitUntil(): WaitUntil | undefined {
 }
 
 // redirect(), notFound(), forbidden()... and dynamic-rendering bailouts throw these on purpose.
-const CONTROL_FLOW = ['NEXT_REDIRECT', 'NEXT_NOT_FOUND', 'NEXT_HTTP_ERROR_FALLBACK', 'DYNAMIC_SERVER_USAGE', 'BAILOUT_TO_CLIENT_SIDE_RENDERING'];
+const CONTROL_FLOW = [
+  'NEXT_REDIRECT',
+  'NEXT_NOT_FOUND',
+  'NEXT_HTTP_ERROR_FALLBACK',
+  'DYNAMIC_SERVER_USAGE',
+  'BAILOUT_TO_CLIENT_SIDE_RENDERING',
+];
 
 function isControlFlow(error: unknown): boolean {
   const digest = (error as { digest?: unknown } | null)?.digest;
@@ -64,7 +75,9 @@ function isControlFlow(error: unknown): boolean {
 function withBody(response: unknown, onEnd: () => Promise<unknown>): unknown {
   if (!(response instanceof Response) || response.body === null) return response;
   const body = bodyEndingAfter(response.body, onEnd);
-  return body ? new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers }) : response;
+  return body
+    ? new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+    : response;
 }
 
 /** Ends the invocation once the response has been sent, in the cheapest way the platform allows. */
@@ -73,7 +86,10 @@ async function deliver(invocation: OpenInvocation, response: unknown): Promise<u
   const after = await loadAfter();
   try {
     // Next runs `after` tasks once the response, streamed body included, has been sent.
-    if (after) return (after(close), response);
+    if (after) {
+      after(close);
+      return response;
+    }
   } catch {
     // Outside a request scope (a test, a custom server): use what the platform offers instead.
   }
@@ -104,8 +120,14 @@ async function deliver(invocation: OpenInvocation, response: unknown): Promise<u
  *   return Response.json(await begin({ event: 'chat_turn' }, () => answer(prompt)));
  * });
  */
-export function wrapRouteHandler<H extends RouteHandlerLike>(handler: H, options: NextOptions = {}): (...args: Parameters<H>) => Promise<Awaited<ReturnType<H>>> {
-  if (typeof handler !== 'function') throw new TypeError(`wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`);
+export function wrapRouteHandler<H extends RouteHandlerLike>(
+  handler: H,
+  options: NextOptions = {},
+): (...args: Parameters<H>) => Promise<Awaited<ReturnType<H>>> {
+  if (typeof handler !== 'function')
+    throw new TypeError(
+      `wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`,
+    );
   const opening = checkHybridOptions(options, 'wrapRouteHandler()');
   const serverless = opening.flush === true;
   const call = handler as unknown as (...args: unknown[]) => unknown;

@@ -28,12 +28,15 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
       rejectProtobuf: options.rejectProtobuf,
       dashboardDir: DASHBOARD_DIR,
       version: SDK_VERSION,
-      onRejected: (r, req) => process.stderr.write(`✗ refused ${req.method} ${req.url}: ${r.status} ${r.error}: ${r.message}\n`),
+      onRejected: (r, req) =>
+        process.stderr.write(`✗ refused ${req.method} ${req.url}: ${r.status} ${r.error}: ${r.message}\n`),
     });
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      process.stderr.write(`bentolabs dev: port ${options.port} is already in use. Stop the other process, or pass --port <n> (--port 0 picks a free one).\n`);
+      process.stderr.write(
+        `bentolabs dev: port ${options.port} is already in use. Stop the other process, or pass --port <n> (--port 0 picks a free one).\n`,
+      );
       return 1;
     }
     throw error;
@@ -45,7 +48,9 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
   out(`BentoLabs dev endpoint listening on ${url}\n`);
   out(`  OTLP/HTTP  POST ${url}/v1/traces  (protobuf or JSON, gzip ok; Authorization: Bearer bl_pk_…)\n`);
   out(`  Dashboard  ${url}/\n`);
-  out(`  Data       ${server.dataFile} (${loaded.spans} span(s) loaded${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`);
+  out(
+    `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
+  );
   out(`  Use it:    BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${options.apiKey ?? 'bl_pk_dev_local'}\n`);
   if (options.apiKey) out(`  Only the key given with --api-key is accepted.\n`);
   if (options.rejectProtobuf) out(`  --reject-protobuf: protobuf requests get 415, JSON is accepted.\n`);

@@ -10,8 +10,14 @@ export interface DoctorCommandOptions {
 }
 
 export async function runDoctorCommand(options: DoctorCommandOptions): Promise<number> {
-  const report = await runDoctor({ apiKey: options.apiKey, baseUrl: options.baseUrl, timeoutMillis: options.timeoutMillis });
-  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report, options.color)}\n`);
+  const report = await runDoctor({
+    apiKey: options.apiKey,
+    baseUrl: options.baseUrl,
+    timeoutMillis: options.timeoutMillis,
+  });
+  process.stdout.write(
+    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report, options.color)}\n`,
+  );
   // Non-zero on any problem, so `npx bentolabs doctor` can gate a CI job or a deploy.
   return report.ok ? 0 : 1;
 }

@@ -44,13 +44,19 @@ async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
       args: rest,
       options: {
-        port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, 'api-key': { type: 'string' },
-        'reject-protobuf': { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-color': { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'api-key': { type: 'string' },
+        'reject-protobuf': { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        'no-color': { type: 'boolean' },
       },
       strict: true,
     });
     const port = values.port === undefined ? 8080 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`Expected --port to be 0-65535, got \`${values.port}\`.`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`Expected --port to be 0-65535, got \`${values.port}\`.`);
     return runDevCommand({
       port,
       host: values.host,
@@ -64,11 +70,18 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'doctor') {
     const { values } = parseArgs({
       args: rest,
-      options: { json: { type: 'boolean' }, 'api-key': { type: 'string' }, 'base-url': { type: 'string' }, timeout: { type: 'string' }, 'no-color': { type: 'boolean' } },
+      options: {
+        json: { type: 'boolean' },
+        'api-key': { type: 'string' },
+        'base-url': { type: 'string' },
+        timeout: { type: 'string' },
+        'no-color': { type: 'boolean' },
+      },
       strict: true,
     });
     const timeout = values.timeout === undefined ? 5000 : Number(values.timeout);
-    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`Expected --timeout to be a positive number of milliseconds, got \`${values.timeout}\`.`);
+    if (!Number.isInteger(timeout) || timeout <= 0)
+      throw new UsageError(`Expected --timeout to be a positive number of milliseconds, got \`${values.timeout}\`.`);
     return runDoctorCommand({
       json: values.json ?? false,
       apiKey: values['api-key'],
@@ -95,7 +108,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // parseArgs throws TypeErrors with codes such as ERR_PARSE_ARGS_UNKNOWN_OPTION for bad flags.
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`bentolabs: ${(error as Error).message}\n${usage ? 'Run `bentolabs --help` for usage.\n' : ''}`);
+    process.stderr.write(
+      `bentolabs: ${(error as Error).message}\n${usage ? 'Run `bentolabs --help` for usage.\n' : ''}`,
+    );
     process.exitCode = usage ? 2 : 1;
   },
 );

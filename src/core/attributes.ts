@@ -70,7 +70,7 @@ function isPlainJson(v: unknown, depth: number): boolean {
       if (proto !== Object.prototype && proto !== null) return false;
       if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
       for (const key in v) {
-        if (!Object.prototype.hasOwnProperty.call(v, key) || !isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false;
+        if (!Object.hasOwn(v, key) || !isPlainJson((v as Record<string, unknown>)[key], depth + 1)) return false;
       }
       return true;
     }
@@ -116,7 +116,8 @@ export function safeJson(value: unknown): string {
           }
           const encoded = visit(item, depth + 1);
           // defineProperty, because assigning to a `__proto__` key would change the prototype.
-          if (encoded !== undefined) Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true, configurable: true });
+          if (encoded !== undefined)
+            Object.defineProperty(out, key, { value: encoded, enumerable: true, writable: true, configurable: true });
         }
         return out;
       } finally {
@@ -142,14 +143,12 @@ function beyondInt64(n: number): boolean {
   return Number.isInteger(n) && Math.abs(n) >= 2 ** 63;
 }
 
-type Primitive = 'string' | 'number' | 'boolean';
-
 function homogeneousPrimitiveArray(values: unknown[]): boolean {
   if (values.length === 0) return true;
   const first = typeof values[0];
   if (first !== 'string' && first !== 'number' && first !== 'boolean') return false;
   for (const v of values) {
-    if (typeof v !== (first as Primitive)) return false;
+    if (typeof v !== first) return false;
     if (first === 'number' && (!Number.isFinite(v as number) || beyondInt64(v as number))) return false;
   }
   return true;

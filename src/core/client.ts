@@ -9,7 +9,14 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 // `TracerProvider` from sdk-trace, not sdk-trace-base's `BasicTracerProvider` shim: the shim reads
 // OTEL_* sampler variables (meant for the host) and adds ~5 KB of config code to every bundle.
 import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
-import { disabledByEnvironment, redactKey, resolveLogSettings, resolveOptions, type BentoOptions, type ResolvedOptions } from './config.js';
+import {
+  disabledByEnvironment,
+  redactKey,
+  resolveLogSettings,
+  resolveOptions,
+  type BentoOptions,
+  type ResolvedOptions,
+} from './config.js';
 import { BentoAuthError } from './errors.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
@@ -41,14 +48,24 @@ interface State {
 // Shared by the ESM and CommonJS copies of the SDK (see context.ts).
 const KEY = Symbol.for('@bentolabs/sdk/state');
 const holder = globalThis as unknown as Record<symbol, State | undefined>;
-const state: State = (holder[KEY] ??= { client: undefined, disabled: false, initError: undefined, lazyTried: false, detachExitHooks: undefined });
+const state: State = (holder[KEY] ??= {
+  client: undefined,
+  disabled: false,
+  initError: undefined,
+  lazyTried: false,
+  detachExitHooks: undefined,
+});
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);
   const provider = new TracerProvider({
     // Explicit, so a host's OTEL_TRACES_SAMPLER or OTEL_*_LIMIT variables do not thin out our spans.
     sampler: new AlwaysOnSampler(),
-    spanLimits: { attributeCountLimit: 4096, attributeValueLengthLimit: options.maxAttributeValueLength + 64, eventCountLimit: 1024 },
+    spanLimits: {
+      attributeCountLimit: 4096,
+      attributeValueLengthLimit: options.maxAttributeValueLength + 64,
+      eventCountLimit: 1024,
+    },
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
       'telemetry.sdk.name': '@bentolabs/sdk',
@@ -57,7 +74,13 @@ function start(options: Readonly<ResolvedOptions>): Client {
     }),
     spanProcessors: [processor],
   });
-  const client: Client = { options, provider, processor, tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION), startedAt: Date.now() };
+  const client: Client = {
+    options,
+    provider,
+    processor,
+    tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION),
+    startedAt: Date.now(),
+  };
   if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor);
   return client;
 }
@@ -82,7 +105,11 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       configureLogger(logSettings.level, logSettings.logger);
     }
     if (disabledByEnvironment(options)) {
-      if (state.client) throw new BentoAuthError('already_initialized', 'init({ enabled: false }) while the SDK is running; call shutdown() first.');
+      if (state.client)
+        throw new BentoAuthError(
+          'already_initialized',
+          'init({ enabled: false }) while the SDK is running; call shutdown() first.',
+        );
       state.disabled = true;
       state.initError = undefined;
       return;
@@ -117,7 +144,22 @@ function initialise(options: BentoOptions, lazily: boolean): void {
   }
 }
 
-const COMPARED: (keyof ResolvedOptions)[] = ['protocol', 'logLevel', 'logger', 'userId', 'sessionId', 'tags', 'maxQueueSize', 'scheduledDelayMillis', 'maxExportBatchSize', 'exportTimeoutMillis', 'maxAttributeValueLength', 'maxExportRequestBytes', 'flushOnExit', 'serviceName'];
+const COMPARED: (keyof ResolvedOptions)[] = [
+  'protocol',
+  'logLevel',
+  'logger',
+  'userId',
+  'sessionId',
+  'tags',
+  'maxQueueSize',
+  'scheduledDelayMillis',
+  'maxExportBatchSize',
+  'exportTimeoutMillis',
+  'maxAttributeValueLength',
+  'maxExportRequestBytes',
+  'flushOnExit',
+  'serviceName',
+];
 
 /**
  * The common order "a recording call at import time, `init({ userId, tags })` in app set-up" must
@@ -136,18 +178,27 @@ function replaceLazyClient(resolved: Readonly<ResolvedOptions>): void {
 }
 
 function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: Readonly<ResolvedOptions>): void {
-  const changed = COMPARED.filter((key) => running[key] !== resolved[key] && !(Array.isArray(running[key]) && JSON.stringify(running[key]) === JSON.stringify(resolved[key])));
+  const changed = COMPARED.filter(
+    (key) =>
+      running[key] !== resolved[key] &&
+      !(Array.isArray(running[key]) && JSON.stringify(running[key]) === JSON.stringify(resolved[key])),
+  );
   if (changed.length > 0) {
-    log.warn(`init() was called again with the same key and URL but other ${changed.join(', ')}; they are ignored while the SDK runs. Call shutdown() before init() to change them.`);
+    log.warn(
+      `init() was called again with the same key and URL but other ${changed.join(', ')}; they are ignored while the SDK runs. Call shutdown() before init() to change them.`,
+    );
   }
 }
 
 function warnAboutCleartext(options: ResolvedOptions): void {
   const url = new URL(options.baseUrl);
   // 127.0.0.0/8 as an IPv4 literal only: `127.0.0.1.nip.io` is a public DNS name of any address.
-  const loopback = ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  const loopback =
+    ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
   if (url.protocol === 'http:' && !loopback) {
-    log.warn(`baseUrl ${options.baseUrl} uses http:// to a host other than this machine: the API key travels in clear text. Use https://.`);
+    log.warn(
+      `baseUrl ${options.baseUrl} uses http:// to a host other than this machine: the API key travels in clear text. Use https://.`,
+    );
   }
 }
 
@@ -161,7 +212,9 @@ export function getClient(): Client | undefined {
   } catch (error) {
     if (state.disabled) return undefined;
     // A recording call must never throw into the host: say once why nothing will be sent.
-    log.warn(`Not initialised, so nothing is recorded: ${(error as Error).message} Recording calls are no-ops until init() succeeds.`);
+    log.warn(
+      `Not initialised, so nothing is recorded: ${(error as Error).message} Recording calls are no-ops until init() succeeds.`,
+    );
     return undefined;
   }
   return state.client;
@@ -172,8 +225,20 @@ export function peekClient(): Client | undefined {
   return state.client;
 }
 
-export function initState(): { initialised: boolean; disabled: boolean; initError: Error | undefined; lazyTried: boolean; failedOptions: BentoOptions | undefined } {
-  return { initialised: state.client !== undefined, disabled: state.disabled, initError: state.initError, lazyTried: state.lazyTried, failedOptions: state.failedOptions };
+export function initState(): {
+  initialised: boolean;
+  disabled: boolean;
+  initError: Error | undefined;
+  lazyTried: boolean;
+  failedOptions: BentoOptions | undefined;
+} {
+  return {
+    initialised: state.client !== undefined,
+    disabled: state.disabled,
+    initError: state.initError,
+    lazyTried: state.lazyTried,
+    failedOptions: state.failedOptions,
+  };
 }
 
 /** `timeoutMillis` of a flush/shutdown argument; anything unreadable means "not given". */
@@ -197,7 +262,10 @@ const NOT_RUNNING: FlushResult = { ok: true, exported: 0, dropped: 0 };
 export async function flush(options: { timeoutMillis?: number } = {}): Promise<FlushResult> {
   const client = state.client;
   // Not running because initialisation failed: what the caller recorded went nowhere, say so.
-  if (!client) return state.initError && !state.disabled ? { ok: false, exported: 0, dropped: 0, error: `not initialised: ${state.initError.message}` } : NOT_RUNNING;
+  if (!client)
+    return state.initError && !state.disabled
+      ? { ok: false, exported: 0, dropped: 0, error: `not initialised: ${state.initError.message}` }
+      : NOT_RUNNING;
   try {
     return await client.processor.flush(timeoutOf(options));
   } catch (error) {
@@ -223,7 +291,9 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   // "Logged once" means once per run: a re-initialised SDK may say it again.
   resetOnce();
   if (!client) return NOT_RUNNING;
-  const result = await client.processor.flush(timeoutOf(options)).catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
+  const result = await client.processor
+    .flush(timeoutOf(options))
+    .catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   await client.provider.shutdown().catch(() => undefined);
   return result;
 }
@@ -253,7 +323,10 @@ function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
   const onExit = () => {
     const c = processor.counters();
     const pending = c.queued + c.inFlight;
-    if (pending > 0) log.warn(`${pending} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`);
+    if (pending > 0)
+      log.warn(
+        `${pending} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`,
+      );
   };
   process.on('beforeExit', onBeforeExit);
   process.on('exit', onExit);

@@ -97,12 +97,19 @@ function describe(value: unknown): string {
 
 function invalid(option: string, expected: string, got: unknown, envName?: string): BentoConfigError {
   const source = envName ? ` (from ${envName})` : '';
-  return new BentoConfigError('invalid_option', option, `Expected \`${option}\`${source} to be ${expected}, got ${describe(got)}.`);
+  return new BentoConfigError(
+    'invalid_option',
+    option,
+    `Expected \`${option}\`${source} to be ${expected}, got ${describe(got)}.`,
+  );
 }
 
 function resolveApiKey(explicit: unknown): string {
   if (explicit !== undefined && typeof explicit !== 'string') {
-    throw new BentoAuthError('invalid_api_key_format', `Expected \`apiKey\` to be a string starting with \`${API_KEY_PREFIX}\`, got ${describe(explicit)}.`);
+    throw new BentoAuthError(
+      'invalid_api_key_format',
+      `Expected \`apiKey\` to be a string starting with \`${API_KEY_PREFIX}\`, got ${describe(explicit)}.`,
+    );
   }
   const key = explicit ?? env('BENTOLABS_API_KEY');
   if (key === undefined || key === '') {
@@ -113,7 +120,10 @@ function resolveApiKey(explicit: unknown): string {
   }
   if (!key.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length || /\s/.test(key)) {
     const from = explicit === undefined ? ' (from BENTOLABS_API_KEY)' : '';
-    throw new BentoAuthError('invalid_api_key_format', `Expected the API key${from} to start with \`${API_KEY_PREFIX}\` and contain no spaces, got ${redactKey(key)}.`);
+    throw new BentoAuthError(
+      'invalid_api_key_format',
+      `Expected the API key${from} to start with \`${API_KEY_PREFIX}\` and contain no spaces, got ${redactKey(key)}.`,
+    );
   }
   return key;
 }
@@ -131,10 +141,18 @@ function resolveBaseUrl(explicit: unknown): string {
   }
   // `localhost:8080` parses as a URL whose scheme is `localhost:`, so the scheme check does both jobs.
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new BentoConfigError('invalid_base_url', 'baseUrl', `Expected \`baseUrl\`${source} to start with http:// or https://, got \`${raw}\`.`);
+    throw new BentoConfigError(
+      'invalid_base_url',
+      'baseUrl',
+      `Expected \`baseUrl\`${source} to start with http:// or https://, got \`${raw}\`.`,
+    );
   }
   if (url.search || url.hash) {
-    throw new BentoConfigError('invalid_base_url', 'baseUrl', `Expected \`baseUrl\`${source} without a query or fragment, got \`${raw}\`.`);
+    throw new BentoConfigError(
+      'invalid_base_url',
+      'baseUrl',
+      `Expected \`baseUrl\`${source} without a query or fragment, got \`${raw}\`.`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -150,11 +168,22 @@ function resolveEnabled(explicit: unknown): boolean {
   throw invalid('enabled', '`true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`', raw, 'BENTOLABS_ENABLED');
 }
 
-function resolveChoice<T extends string>(option: string, envName: string, allowed: readonly T[], explicit: unknown, fallback: T): T {
+function resolveChoice<T extends string>(
+  option: string,
+  envName: string,
+  allowed: readonly T[],
+  explicit: unknown,
+  fallback: T,
+): T {
   const fromEnv = explicit === undefined ? env(envName) : undefined;
   const value = explicit ?? fromEnv?.toLowerCase() ?? fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw invalid(option, `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`, value, fromEnv !== undefined ? envName : undefined);
+    throw invalid(
+      option,
+      `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`,
+      value,
+      fromEnv !== undefined ? envName : undefined,
+    );
   }
   return value as T;
 }
@@ -164,21 +193,38 @@ export const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 /** Largest queue the SDK allocates (a million spans is already gigabytes). */
 const MAX_QUEUE_SIZE = 2 ** 20;
 
-function resolveCount(option: string, explicit: unknown, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+function resolveCount(
+  option: string,
+  explicit: unknown,
+  fallback: number,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (explicit === undefined) return fallback;
   if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min || explicit > max) {
-    throw invalid(option, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`, explicit);
+    throw invalid(
+      option,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
+      explicit,
+    );
   }
   return explicit;
 }
 
-function resolveSource<T>(option: string, explicit: unknown, check: (v: unknown) => boolean, expected: string): IdentitySource<T> | undefined {
-  if (explicit === undefined || typeof explicit === 'function' || check(explicit)) return explicit as IdentitySource<T> | undefined;
+function resolveSource<T>(
+  option: string,
+  explicit: unknown,
+  check: (v: unknown) => boolean,
+  expected: string,
+): IdentitySource<T> | undefined {
+  if (explicit === undefined || typeof explicit === 'function' || check(explicit))
+    return explicit as IdentitySource<T> | undefined;
   throw invalid(option, expected, explicit);
 }
 
 function resolveServiceName(explicit: unknown): string {
-  if (explicit !== undefined && (typeof explicit !== 'string' || explicit === '')) throw invalid('serviceName', 'a non-empty string', explicit);
+  if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
+    throw invalid('serviceName', 'a non-empty string', explicit);
   return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
 }
 
@@ -194,28 +240,50 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
   if (options === null || typeof options !== 'object') throw invalid('options', 'an object', options);
   // Disabled (tests, local runs) needs no key: a missing one resolves to '' instead of throwing.
   const enabled = resolveEnabled(options.enabled);
-  const apiKey = !enabled && options.apiKey === undefined && env('BENTOLABS_API_KEY') === undefined ? '' : resolveApiKey(options.apiKey);
+  const apiKey =
+    !enabled && options.apiKey === undefined && env('BENTOLABS_API_KEY') === undefined
+      ? ''
+      : resolveApiKey(options.apiKey);
   const baseUrl = resolveBaseUrl(options.baseUrl);
   const maxQueueSize = resolveCount('maxQueueSize', options.maxQueueSize, 2048, 1, MAX_QUEUE_SIZE);
   // Only an explicit batch size above the queue size is an error; a small `maxQueueSize` alone
   // lowers the default batch size with it (as OpenTelemetry's batch processor does).
-  const maxExportBatchSize = resolveCount('maxExportBatchSize', options.maxExportBatchSize, Math.min(512, maxQueueSize));
+  const maxExportBatchSize = resolveCount(
+    'maxExportBatchSize',
+    options.maxExportBatchSize,
+    Math.min(512, maxQueueSize),
+  );
   if (maxExportBatchSize > maxQueueSize) {
     throw invalid('maxExportBatchSize', `at most \`maxQueueSize\` (${maxQueueSize})`, maxExportBatchSize);
   }
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.warn !== 'function')) {
+  if (
+    options.logger !== undefined &&
+    (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.warn !== 'function')
+  ) {
     throw invalid('logger', 'an object with debug/info/warn/error methods', options.logger);
   }
-  if (options.flushOnExit !== undefined && typeof options.flushOnExit !== 'boolean') throw invalid('flushOnExit', 'a boolean', options.flushOnExit);
+  if (options.flushOnExit !== undefined && typeof options.flushOnExit !== 'boolean')
+    throw invalid('flushOnExit', 'a boolean', options.flushOnExit);
   const resolved = {
     baseUrl,
     tracesUrl: `${baseUrl}/v1/traces`,
-    protocol: resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options.protocol, 'http/protobuf'),
+    protocol: resolveChoice<BentoProtocol>(
+      'protocol',
+      'BENTOLABS_PROTOCOL',
+      ['http/protobuf', 'http/json'],
+      options.protocol,
+      'http/protobuf',
+    ),
     enabled,
     logLevel: resolveChoice<LogLevel>('logLevel', 'BENTOLABS_LOG_LEVEL', LOG_LEVELS, options.logLevel, 'warn'),
     logger: options.logger,
     userId: resolveSource<string>('userId', options.userId, (v) => typeof v === 'string', 'a string or a function'),
-    sessionId: resolveSource<string>('sessionId', options.sessionId, (v) => typeof v === 'string', 'a string or a function'),
+    sessionId: resolveSource<string>(
+      'sessionId',
+      options.sessionId,
+      (v) => typeof v === 'string',
+      'a string or a function',
+    ),
     tags: resolveSource<string[]>('tags', options.tags, isStringArray, 'an array of strings or a function'),
     maxQueueSize,
     scheduledDelayMillis: resolveCount('scheduledDelayMillis', options.scheduledDelayMillis, 5000, 0, MAX_TIMER_MILLIS),
@@ -235,7 +303,11 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
  * What can be resolved without a usable key, for `status()` when initialisation failed: where
  * spans would go, how, and which key (redacted) the environment holds. Never throws.
  */
-export function peekConfiguration(options: BentoOptions = {}): { baseUrl?: string; protocol?: BentoProtocol; keyPrefix?: string } {
+export function peekConfiguration(options: BentoOptions = {}): {
+  baseUrl?: string;
+  protocol?: BentoProtocol;
+  keyPrefix?: string;
+} {
   const out: { baseUrl?: string; protocol?: BentoProtocol; keyPrefix?: string } = {};
   try {
     out.baseUrl = resolveBaseUrl(options?.baseUrl);
@@ -243,7 +315,13 @@ export function peekConfiguration(options: BentoOptions = {}): { baseUrl?: strin
     /* an invalid URL is the reason status() reports */
   }
   try {
-    out.protocol = resolveChoice<BentoProtocol>('protocol', 'BENTOLABS_PROTOCOL', ['http/protobuf', 'http/json'], options?.protocol, 'http/protobuf');
+    out.protocol = resolveChoice<BentoProtocol>(
+      'protocol',
+      'BENTOLABS_PROTOCOL',
+      ['http/protobuf', 'http/json'],
+      options?.protocol,
+      'http/protobuf',
+    );
   } catch {
     /* likewise */
   }
@@ -277,7 +355,13 @@ export function disabledByEnvironment(options: BentoOptions = {}): boolean {
  * The serverless platform this process runs on, from the variables each platform sets, or
  * `undefined` on a long-running server. Adapters hold responses until the flush only there.
  */
-export function detectServerless(): 'aws_lambda' | 'vercel' | 'netlify' | 'gcp_functions' | 'azure_functions' | undefined {
+export function detectServerless():
+  | 'aws_lambda'
+  | 'vercel'
+  | 'netlify'
+  | 'gcp_functions'
+  | 'azure_functions'
+  | undefined {
   if (env('AWS_LAMBDA_FUNCTION_NAME') || env('LAMBDA_TASK_ROOT')) return 'aws_lambda';
   if (env('VERCEL') || env('VERCEL_ENV')) return 'vercel';
   if (env('NETLIFY')) return 'netlify';

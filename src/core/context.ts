@@ -62,7 +62,7 @@ export function currentStore(): Store | undefined {
 /** Innermost open Bento span of this context; ended ones (left behind by `enterWith`) are skipped. */
 export function innermostOpen(store = storage.getStore()): OpenSpan | undefined {
   let s = store?.span;
-  while (s && s.ended) s = s.parent;
+  while (s?.ended) s = s.parent;
   return s;
 }
 

@@ -60,12 +60,23 @@ export function status(): BentoStatus {
     // Best effort: where spans would go and with which key, so a failed init is still diagnosable.
     const peek = peekConfiguration(st.failedOptions);
     return {
-      sdkVersion: SDK_VERSION, initialised: false, enabled: !st.disabled, reason,
+      sdkVersion: SDK_VERSION,
+      initialised: false,
+      enabled: !st.disabled,
+      reason,
       ...(peek.baseUrl !== undefined && { baseUrl: peek.baseUrl, tracesUrl: `${peek.baseUrl}/v1/traces` }),
       ...(peek.protocol !== undefined && { protocol: peek.protocol }),
       ...(peek.keyPrefix !== undefined && { keyPrefix: peek.keyPrefix }),
-      queueLength: 0, inFlight: 0, recorded: 0, exported: 0, dropped: 0, droppedQueueFull: 0, droppedExportFailed: 0,
-      exportRequests: 0, failedExports: 0, flushOnExit: false,
+      queueLength: 0,
+      inFlight: 0,
+      recorded: 0,
+      exported: 0,
+      dropped: 0,
+      droppedQueueFull: 0,
+      droppedExportFailed: 0,
+      exportRequests: 0,
+      failedExports: 0,
+      flushOnExit: false,
     };
   }
   const c = client.processor.counters();
@@ -90,7 +101,13 @@ export function status(): BentoStatus {
     exportRequests: exporter.counts.requests,
     failedExports: exporter.counts.failedRequests,
     ...(last && {
-      lastExport: { at: new Date(last.at).toISOString(), ok: last.ok, spans: last.spans, ...(last.httpStatus !== undefined && { httpStatus: last.httpStatus }), ...(last.error !== undefined && { error: last.error }) },
+      lastExport: {
+        at: new Date(last.at).toISOString(),
+        ok: last.ok,
+        spans: last.spans,
+        ...(last.httpStatus !== undefined && { httpStatus: last.httpStatus }),
+        ...(last.error !== undefined && { error: last.error }),
+      },
     }),
     ...(exporter.lastAttemptError !== undefined && { lastAttemptError: exporter.lastAttemptError }),
     flushOnExit: client.options.flushOnExit,

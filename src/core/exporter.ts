@@ -58,18 +58,32 @@ export class BentoLabsTraceExporter implements SpanExporter {
   readonly counts = { requests: 0, failedRequests: 0 };
   private readonly authLog: RateLimitedLog;
   // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
-  private readonly tooLargeLog = new RateLimitedLog('warn', 10_000, (n) => `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); lower maxAttributeValueLength.`);
-  private readonly failLog = new RateLimitedLog('warn', 10_000, (n) => `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`);
+  private readonly tooLargeLog = new RateLimitedLog(
+    'warn',
+    10_000,
+    (n) =>
+      `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); lower maxAttributeValueLength.`,
+  );
+  private readonly failLog = new RateLimitedLog(
+    'warn',
+    10_000,
+    (n) =>
+      `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`,
+  );
 
   constructor(options: BentoOptions = {}) {
     this.options = resolveOptions(options);
     // The SDK has one logger; an exporter built by hand with its own `logger`/`logLevel` points it
     // there (init() does the same for the private provider). Without them it is left as it is.
-    if (options?.logger !== undefined || options?.logLevel !== undefined) configureLogger(this.options.logLevel, this.options.logger);
+    if (options?.logger !== undefined || options?.logLevel !== undefined)
+      configureLogger(this.options.logLevel, this.options.logger);
     this.protocol = this.options.protocol;
-    this.authLog = new RateLimitedLog('error', 60_000, (n) =>
-      `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
-      'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+    this.authLog = new RateLimitedLog(
+      'error',
+      60_000,
+      (n) =>
+        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
+        'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
     );
   }
 
@@ -80,7 +94,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.exportWithTally(spans).then(
-      (tally) => resultCallback(tally.rejected === 0 ? { code: 0 } : { code: 1, error: new Error(this.lastOutcome?.error ?? 'export failed') }),
+      (tally) =>
+        resultCallback(
+          tally.rejected === 0
+            ? { code: 0 }
+            : { code: 1, error: new Error(this.lastOutcome?.error ?? 'export failed') },
+        ),
       (error: unknown) => resultCallback({ code: 1, error: error instanceof Error ? error : new Error(String(error)) }),
     );
   }
@@ -91,10 +110,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
     const deadline = Date.now() + this.options.exportTimeoutMillis;
-    const work = context.with(suppressTracing(context.active()), () => this.send(spans, deadline)).catch((error: unknown) => {
-      log.error(`Unexpected export error: ${String(error)}`);
-      return { exported: 0, rejected: spans.length };
-    });
+    const work = context
+      .with(suppressTracing(context.active()), () => this.send(spans, deadline))
+      .catch((error: unknown) => {
+        log.error(`Unexpected export error: ${String(error)}`);
+        return { exported: 0, rejected: spans.length };
+      });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
     return work;
@@ -102,7 +123,10 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
     const protocol = this.protocol;
-    const body = protocol === 'http/json' ? encodeJson(spans) : ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]);
+    const body =
+      protocol === 'http/json'
+        ? encodeJson(spans)
+        : ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]);
     if (!body) return { exported: 0, rejected: spans.length };
     if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1) {
       // Split before sending: proxies and collectors commonly refuse bodies past a few MiB.
@@ -111,7 +135,11 @@ export class BentoLabsTraceExporter implements SpanExporter {
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
       body,
-      { Authorization: `Bearer ${this.options.apiKey}`, 'Content-Type': CONTENT_TYPE[protocol], 'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}` },
+      {
+        Authorization: `Bearer ${this.options.apiKey}`,
+        'Content-Type': CONTENT_TYPE[protocol],
+        'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}`,
+      },
       deadline,
       (error) => (this.lastAttemptError = this.redact(error)),
     );
@@ -125,7 +153,11 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
     if (outcome.status === 415 && protocol === 'http/protobuf') {
       this.protocol = 'http/json';
-      logOnce('info', `json-fallback:${this.options.tracesUrl}`, `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`);
+      logOnce(
+        'info',
+        `json-fallback:${this.options.tracesUrl}`,
+        `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
+      );
       return this.send(spans, deadline);
     }
     if (outcome.status === 413 && spans.length > 1) {
@@ -161,7 +193,10 @@ export class BentoLabsTraceExporter implements SpanExporter {
         rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
         message = response.partialSuccess?.errorMessage;
       }
-      if (rejected > 0) log.warn(`Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`);
+      if (rejected > 0)
+        log.warn(
+          `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`,
+        );
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
     } catch {
       return 0;
@@ -175,7 +210,14 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   private record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {
     const error = outcome.error === undefined ? undefined : this.redact(outcome.error);
-    this.lastOutcome = { at: Date.now(), ok: outcome.ok, spans, protocol, ...(outcome.status !== undefined && { httpStatus: outcome.status }), ...(error !== undefined && { error }) };
+    this.lastOutcome = {
+      at: Date.now(),
+      ok: outcome.ok,
+      spans,
+      protocol,
+      ...(outcome.status !== undefined && { httpStatus: outcome.status }),
+      ...(error !== undefined && { error }),
+    };
     if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
   }
 

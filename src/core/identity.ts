@@ -16,7 +16,8 @@ function cleanIdentity(fields: { userId?: unknown; sessionId?: unknown; tags?: u
   return {
     ...(typeof fields.userId === 'string' && { userId: fields.userId }),
     ...(typeof fields.sessionId === 'string' && { sessionId: fields.sessionId }),
-    ...(Array.isArray(fields.tags) && fields.tags.every((t) => typeof t === 'string') && { tags: fields.tags as string[] }),
+    ...(Array.isArray(fields.tags) &&
+      fields.tags.every((t) => typeof t === 'string') && { tags: fields.tags as string[] }),
   };
 }
 
@@ -35,7 +36,11 @@ export function updateCurrentTrace(fields: TraceUpdate): void {
   }
   const identity = cleanIdentity(fields);
   Object.assign(trajectory.identity, identity);
-  patchAttributes(trajectory.span, { userId: identity.userId, convoId: identity.sessionId, tags: identity.tags, properties: fields.properties }, client);
+  patchAttributes(
+    trajectory.span,
+    { userId: identity.userId, convoId: identity.sessionId, tags: identity.tags, properties: fields.properties },
+    client,
+  );
 }
 
 /**
@@ -59,8 +64,12 @@ export function updateCurrentSpan(fields: { properties?: Record<string, unknown>
  * @example
  * await propagateAttributes({ userId: req.user.id, sessionId: req.body.conversationId }, () => handle(req));
  */
-export function propagateAttributes<T>(identity: { userId?: string; sessionId?: string; tags?: string[] }, fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError(`propagateAttributes() expects a function as its second argument; got ${typeof fn}.`);
+export function propagateAttributes<T>(
+  identity: { userId?: string; sessionId?: string; tags?: string[] },
+  fn: () => T,
+): T {
+  if (typeof fn !== 'function')
+    throw new TypeError(`propagateAttributes() expects a function as its second argument; got ${typeof fn}.`);
   const merged = { ...currentStore()?.identity, ...cleanIdentity(identity ?? {}) };
   return runWith({ identity: merged }, fn);
 }

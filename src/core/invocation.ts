@@ -54,16 +54,19 @@ export function readOption(options: object, key: string, adapter: string): unkno
  */
 export function checkInvocationOptions(options: InvocationOptions | undefined, adapter: string): InvocationOptions {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new TypeError(`${adapter}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${adapter}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
   const clean: InvocationOptions = {};
   for (const key of ['flushTimeoutMillis', 'safetyMarginMillis'] as const) {
     const v = readOption(options, key, adapter);
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${adapter}: \`${key}\` must be a number >= 0; got ${String(v)}.`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new TypeError(`${adapter}: \`${key}\` must be a number >= 0; got ${String(v)}.`);
     clean[key] = v;
   }
   const g = readOption(options, 'timeoutGuardMillis', adapter);
-  if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0)) throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
+  if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0))
+    throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
   if (g !== undefined) clean.timeoutGuardMillis = g as number | false;
   return clean;
 }
@@ -74,10 +77,14 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
  * not given, when a serverless platform is detected. Read once at setup: the platform does not
  * change while the process runs.
  */
-export function checkHybridOptions(options: (InvocationOptions & { serverless?: boolean }) | undefined, adapter: string): OpenInvocationOptions {
+export function checkHybridOptions(
+  options: (InvocationOptions & { serverless?: boolean }) | undefined,
+  adapter: string,
+): OpenInvocationOptions {
   const clean = checkInvocationOptions(options, adapter);
   const forced = options === undefined ? undefined : readOption(options, 'serverless', adapter);
-  if (forced !== undefined && typeof forced !== 'boolean') throw new TypeError(`${adapter}: \`serverless\` must be a boolean; got ${typeof forced}.`);
+  if (forced !== undefined && typeof forced !== 'boolean')
+    throw new TypeError(`${adapter}: \`serverless\` must be a boolean; got ${typeof forced}.`);
   return { ...clean, flush: (forced as boolean | undefined) ?? detectServerless() !== undefined };
 }
 
@@ -94,10 +101,17 @@ function enclosing(): LiveInvocation | undefined {
 function checkRunOptions(options: RunInvocationOptions): void {
   checkInvocationOptions(options, 'runInvocation()');
   const { attributes, deadline, flush: shouldFlush } = options;
-  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object')) throw new TypeError(`runInvocation(): \`attributes\` must be an object; got ${attributes === null ? 'null' : typeof attributes}.`);
+  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object'))
+    throw new TypeError(
+      `runInvocation(): \`attributes\` must be an object; got ${attributes === null ? 'null' : typeof attributes}.`,
+    );
   // A deadline that is not a finite time would fire the timeout guard at once.
-  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline))) throw new TypeError(`runInvocation(): \`deadline\` must be epoch milliseconds; got ${typeof deadline === 'number' ? String(deadline) : typeof deadline}.`);
-  if (shouldFlush !== undefined && typeof shouldFlush !== 'boolean') throw new TypeError(`runInvocation(): \`flush\` must be a boolean; got ${typeof shouldFlush}.`);
+  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline)))
+    throw new TypeError(
+      `runInvocation(): \`deadline\` must be epoch milliseconds; got ${typeof deadline === 'number' ? String(deadline) : typeof deadline}.`,
+    );
+  if (shouldFlush !== undefined && typeof shouldFlush !== 'boolean')
+    throw new TypeError(`runInvocation(): \`flush\` must be a boolean; got ${typeof shouldFlush}.`);
 }
 
 /** Whether the caller already runs inside an open invocation (stacked adapters flush only once). */
@@ -106,17 +120,25 @@ export function insideInvocation(): boolean {
 }
 
 /** Flushes within what is left before `deadline`; never throws, logs what it could not deliver. */
-export async function flushBefore(deadline: number | undefined, options: InvocationOptions): Promise<FlushResult | undefined> {
+export async function flushBefore(
+  deadline: number | undefined,
+  options: InvocationOptions,
+): Promise<FlushResult | undefined> {
   if (!peekClient()) return undefined;
   const margin = options.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS;
   let budget = options.flushTimeoutMillis ?? DEFAULT_FLUSH_TIMEOUT_MILLIS;
   if (deadline !== undefined) budget = Math.min(budget, deadline - Date.now() - margin);
   if (budget <= 0) {
-    log.warn('No time left before the deadline to flush; spans stay queued and are sent on the next invocation if the process is reused.');
+    log.warn(
+      'No time left before the deadline to flush; spans stay queued and are sent on the next invocation if the process is reused.',
+    );
     return undefined;
   }
   const result = await flush({ timeoutMillis: budget });
-  if (!result.ok) log.warn(`Flush before freeze incomplete: ${result.exported} exported, ${result.dropped} dropped (${result.error ?? 'unknown'}).`);
+  if (!result.ok)
+    log.warn(
+      `Flush before freeze incomplete: ${result.exported} exported, ${result.dropped} dropped (${result.error ?? 'unknown'}).`,
+    );
   return result;
 }
 
@@ -183,7 +205,12 @@ class InvocationHandle implements OpenInvocation {
   private closing: Promise<FlushResult | undefined> | undefined;
 
   constructor(private readonly options: OpenInvocationOptions) {
-    const invocation: LiveInvocation = { attributes: options.attributes ?? {}, openSpans: new Set(), closed: false, entered: options.entered === true };
+    const invocation: LiveInvocation = {
+      attributes: options.attributes ?? {},
+      openSpans: new Set(),
+      closed: false,
+      entered: options.entered === true,
+    };
     this.invocation = invocation;
     this.store = { ...currentStore(), invocation };
     const { deadline } = options;
@@ -191,11 +218,14 @@ class InvocationHandle implements OpenInvocation {
     if ((options.flush ?? true) && deadline !== undefined && guardMillis !== false) {
       // With less time left than the guard, fire half-way instead of at once: spans opened at the
       // start would otherwise be marked timed out before the handler had a chance to finish.
-      this.guard = setTimeout(() => {
-        const ended = endOpen(invocation, closeTimedOut);
-        log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
-        void flushBefore(deadline, options);
-      }, Math.max(0, deadline - guardMillis - Date.now(), (deadline - Date.now()) / 2));
+      this.guard = setTimeout(
+        () => {
+          const ended = endOpen(invocation, closeTimedOut);
+          log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
+          void flushBefore(deadline, options);
+        },
+        Math.max(0, deadline - guardMillis - Date.now(), (deadline - Date.now()) / 2),
+      );
     }
   }
 
@@ -237,7 +267,10 @@ class InvocationHandle implements OpenInvocation {
       s.span.setAttribute('bentolabs.unfinished', true);
       closeSpan(s);
     });
-    if (left > 0) log.warn(`${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`);
+    if (left > 0)
+      log.warn(
+        `${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`,
+      );
     return flushBefore(this.options.deadline, this.options);
   }
 }
@@ -251,7 +284,8 @@ class InvocationHandle implements OpenInvocation {
  *   runInvocation(() => answer(event), { deadline: Date.now() + context.getRemainingTimeInMillis() });
  */
 export async function runInvocation<T>(fn: () => T | Promise<T>, options: RunInvocationOptions = {}): Promise<T> {
-  if (typeof fn !== 'function') throw new TypeError(`runInvocation() expects a function to run; got ${fn === null ? 'null' : typeof fn}.`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`runInvocation() expects a function to run; got ${fn === null ? 'null' : typeof fn}.`);
   checkRunOptions(options);
   return runChecked(fn, options);
 }

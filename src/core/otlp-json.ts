@@ -54,10 +54,21 @@ function span(s: ReadableSpan) {
     endTimeUnixNano: nanos(s.endTime),
     attributes: keyValues(s.attributes),
     droppedAttributesCount: s.droppedAttributesCount,
-    events: s.events.map((e) => ({ timeUnixNano: nanos(e.time), name: e.name, attributes: keyValues(e.attributes ?? {}), droppedAttributesCount: e.droppedAttributesCount ?? 0 })),
+    events: s.events.map((e) => ({
+      timeUnixNano: nanos(e.time),
+      name: e.name,
+      attributes: keyValues(e.attributes ?? {}),
+      droppedAttributesCount: e.droppedAttributesCount ?? 0,
+    })),
     droppedEventsCount: s.droppedEventsCount,
     status: { code: s.status.code, ...(s.status.message && { message: s.status.message }) },
-    links: s.links.map((l: Link) => ({ traceId: l.context.traceId, spanId: l.context.spanId, attributes: keyValues(l.attributes ?? {}), droppedAttributesCount: l.droppedAttributesCount ?? 0, flags: flags(l.context, l.context.isRemote) })),
+    links: s.links.map((l: Link) => ({
+      traceId: l.context.traceId,
+      spanId: l.context.spanId,
+      attributes: keyValues(l.attributes ?? {}),
+      droppedAttributesCount: l.droppedAttributesCount ?? 0,
+      flags: flags(l.context, l.context.isRemote),
+    })),
     droppedLinksCount: s.droppedLinksCount,
   };
 }
@@ -77,7 +88,11 @@ export function encodeJson(spans: ReadableSpan[]): Uint8Array {
     resource: { attributes: keyValues(resource.attributes), droppedAttributesCount: 0 },
     scopeSpans: [...scopes.values()].map((list) => {
       const scope = list[0]!.instrumentationScope;
-      return { scope: { name: scope.name, ...(scope.version && { version: scope.version }) }, spans: list.map(span), ...(scope.schemaUrl && { schemaUrl: scope.schemaUrl }) };
+      return {
+        scope: { name: scope.name, ...(scope.version && { version: scope.version }) },
+        spans: list.map(span),
+        ...(scope.schemaUrl && { schemaUrl: scope.schemaUrl }),
+      };
     }),
     ...(resource.schemaUrl && { schemaUrl: resource.schemaUrl }),
   }));
@@ -86,6 +101,11 @@ export function encodeJson(spans: ReadableSpan[]): Uint8Array {
 
 /** Reads `partialSuccess.rejectedSpans` from an OTLP/JSON response body (0 when absent). */
 export function jsonRejectedSpans(body: Uint8Array): { rejected: number; message?: string } {
-  const parsed = JSON.parse(new TextDecoder().decode(body)) as { partialSuccess?: { rejectedSpans?: number | string; errorMessage?: string } };
-  return { rejected: Number(parsed.partialSuccess?.rejectedSpans ?? 0), ...(parsed.partialSuccess?.errorMessage && { message: parsed.partialSuccess.errorMessage }) };
+  const parsed = JSON.parse(new TextDecoder().decode(body)) as {
+    partialSuccess?: { rejectedSpans?: number | string; errorMessage?: string };
+  };
+  return {
+    rejected: Number(parsed.partialSuccess?.rejectedSpans ?? 0),
+    ...(parsed.partialSuccess?.errorMessage && { message: parsed.partialSuccess.errorMessage }),
+  };
 }

@@ -70,7 +70,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private stopped = false;
   private lastError: string | undefined;
   private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
-  private readonly queueFullLog = new RateLimitedLog('warn', 5_000, (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`);
+  private readonly queueFullLog = new RateLimitedLog(
+    'warn',
+    5_000,
+    (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
+  );
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
@@ -157,7 +161,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     // stale — hung across a Lambda freeze — and would otherwise hold back every later flush
     // until its own deadline, freezing each invocation with its spans undelivered.
     const startSeq = this.nextSeq - this.size;
-    if (this.inFlightStarts.size > 0 && !(this.flushTarget > startSeq && this.size > 0 && this.inFlightStarts.size < MAX_PARALLEL_FOR_FLUSH)) return;
+    if (
+      this.inFlightStarts.size > 0 &&
+      !(this.flushTarget > startSeq && this.size > 0 && this.inFlightStarts.size < MAX_PARALLEL_FOR_FLUSH)
+    )
+      return;
     const wanted = this.size >= this.maxBatch || this.flushTarget > startSeq || this.tickTarget > startSeq;
     if (this.size === 0 || !wanted) {
       this.schedule();
@@ -178,11 +186,15 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.inFlightSizes.delete(startSeq);
       this.counts.exported += tally.exported;
       this.counts.droppedExportFailed += tally.rejected;
-      this.lastError = tally.rejected > 0 ? this.exporter.lastOutcome?.error ?? 'export failed' : undefined;
+      this.lastError = tally.rejected > 0 ? (this.exporter.lastOutcome?.error ?? 'export failed') : undefined;
       this.notify();
       // Keep draining: a tick or a flush exports everything that waited, not only one batch.
       const queuedFrom = this.nextSeq - this.size;
-      if (this.size > 0 && (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen() || this.tickTarget > queuedFrom)) this.pump();
+      if (
+        this.size > 0 &&
+        (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen() || this.tickTarget > queuedFrom)
+      )
+        this.pump();
       else this.schedule();
     });
   }
@@ -205,7 +217,9 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     // NaN means "not given"; Infinity and anything past the timer limit wait as long as a timer
     // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
     const timeoutMillis =
-      typeof timeoutOption === 'number' && !Number.isNaN(timeoutOption) ? Math.min(Math.max(0, timeoutOption), MAX_TIMER_MILLIS) : this.exporter.options.exportTimeoutMillis;
+      typeof timeoutOption === 'number' && !Number.isNaN(timeoutOption)
+        ? Math.min(Math.max(0, timeoutOption), MAX_TIMER_MILLIS)
+        : this.exporter.options.exportTimeoutMillis;
     const target = this.nextSeq;
     this.flushTarget = Math.max(this.flushTarget, target);
     let timedOut = false;
@@ -221,18 +235,25 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       };
       this.waiters.push(waiter);
       // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
-      timer = setTimeout(() => {
-        timedOut = true;
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve();
-      }, Math.max(0, timeoutMillis));
+      timer = setTimeout(
+        () => {
+          timedOut = true;
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve();
+        },
+        Math.max(0, timeoutMillis),
+      );
       this.pump();
     });
     // Counted since the previous flush returned, not since this one started: spans dropped before
     // the call (a full queue between two flushes) were recorded before it, so they belong here.
     const after = this.counters();
     const before = this.reported;
-    this.reported = { exported: after.exported, droppedQueueFull: after.droppedQueueFull, droppedExportFailed: after.droppedExportFailed };
+    this.reported = {
+      exported: after.exported,
+      droppedQueueFull: after.droppedQueueFull,
+      droppedExportFailed: after.droppedExportFailed,
+    };
     const exported = after.exported - before.exported;
     const queueFull = after.droppedQueueFull - before.droppedQueueFull;
     const failed = after.droppedExportFailed - before.droppedExportFailed;
@@ -243,7 +264,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       queueFull > 0 && `${queueFull} dropped because the queue was full (maxQueueSize ${this.maxQueueSize})`,
       failed > 0 && `${failed} dropped by failed exports: ${this.lastError ?? 'export failed'}`,
     ].filter(Boolean);
-    const error = timedOut ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}` : dropped > 0 ? reasons.join('; ') : undefined;
+    const error = timedOut
+      ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}`
+      : dropped > 0
+        ? reasons.join('; ')
+        : undefined;
     return { ok, exported, dropped, ...(error !== undefined && { error }) };
   }
 

@@ -6,7 +6,15 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type T
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
-import { innermostOpen, innermostTrajectory, liveInvocation, nearestTrajectory, type Identity, type OpenSpan, type Store } from './context.js';
+import {
+  innermostOpen,
+  innermostTrajectory,
+  liveInvocation,
+  nearestTrajectory,
+  type Identity,
+  type OpenSpan,
+  type Store,
+} from './context.js';
 import { log, logOnce, RateLimitedLog } from './logger.js';
 
 /** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
@@ -45,7 +53,11 @@ export const ATTR = {
 
 export const INVALID_SPAN_ID = '0000000000000000';
 
-const badFieldLog = new RateLimitedLog('warn', 10_000, (n) => `${n} field value(s) of the wrong type were ignored (see debug logs for which).`);
+const badFieldLog = new RateLimitedLog(
+  'warn',
+  10_000,
+  (n) => `${n} field value(s) of the wrong type were ignored (see debug logs for which).`,
+);
 
 /** A string field, or `undefined` when absent; numbers are accepted as ids, other types ignored. */
 function str(name: string, value: unknown): string | undefined {
@@ -100,7 +112,11 @@ function resolveIdentity(fields: SpanFields, store: Store | undefined, client: C
 }
 
 /** Writes model, provider, input and output when passed; shared by new spans and patches. */
-function writeCallFields(attrs: Attributes, fields: SpanFields, limit: number): { model: string | undefined; provider: string | undefined } {
+function writeCallFields(
+  attrs: Attributes,
+  fields: SpanFields,
+  limit: number,
+): { model: string | undefined; provider: string | undefined } {
   const model = str('model', fields.model);
   if (model !== undefined) attrs[ATTR.model] = model;
   const provider = str('provider', fields.provider);
@@ -113,7 +129,12 @@ function writeCallFields(attrs: Attributes, fields: SpanFields, limit: number): 
 }
 
 /** The attribute set of a new span, in SPEC order: properties, then built-in fields on top. */
-export function buildAttributes(fields: SpanFields, store: Store | undefined, client: Client, kind?: 'tool'): Attributes {
+export function buildAttributes(
+  fields: SpanFields,
+  store: Store | undefined,
+  client: Client,
+  kind?: 'tool',
+): Attributes {
   const limit = client.options.maxAttributeValueLength;
   const attrs: Attributes = {};
   if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
@@ -134,13 +155,27 @@ export function buildAttributes(fields: SpanFields, store: Store | undefined, cl
  * dashboard: a user id passed as a property (it never reaches `gen_ai.user.id`), and a model
  * without a provider (the provider is never inferred).
  */
-function diagnoseFields(attrs: Attributes, userId: string | undefined, model: string | undefined, provider: string | undefined): void {
+function diagnoseFields(
+  attrs: Attributes,
+  userId: string | undefined,
+  model: string | undefined,
+  provider: string | undefined,
+): void {
   if (userId === undefined) {
     const key = Object.keys(attrs).find((k) => /^user[_.-]?id$/i.test(k));
-    if (key !== undefined) logOnce('warn', 'user-id-property', `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: pass it as the top-level \`userId\` field instead.`);
+    if (key !== undefined)
+      logOnce(
+        'warn',
+        'user-id-property',
+        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: pass it as the top-level \`userId\` field instead.`,
+      );
   }
   if (model !== undefined && provider === undefined) {
-    logOnce('info', 'model-without-provider', `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').`);
+    logOnce(
+      'info',
+      'model-without-provider',
+      `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').`,
+    );
   }
 }
 
@@ -171,12 +206,22 @@ export function timeInput(name: string, value: unknown): number | undefined {
 }
 
 /** Starts an OTel span whose parent is the innermost open Bento span, or none at all. */
-export function startSpan(client: Client, name: string, attributes: Attributes, store: Store | undefined, startTime?: TimeInput): { span: Span; parent: OpenSpan | undefined } {
+export function startSpan(
+  client: Client,
+  name: string,
+  attributes: Attributes,
+  store: Store | undefined,
+  startTime?: TimeInput,
+): { span: Span; parent: OpenSpan | undefined } {
   const parent = innermostOpen(store);
   // ROOT_CONTEXT, not context.active(): the host's active span must never become our parent.
   const ctx = parent ? trace.setSpan(ROOT_CONTEXT, parent.span) : ROOT_CONTEXT;
   // Names are bounded like values: a 10 MB `event` must not become a 10 MB request.
-  const span = client.tracer.startSpan(truncate(name, client.options.maxAttributeValueLength), { attributes, ...(startTime !== undefined && { startTime }) }, ctx);
+  const span = client.tracer.startSpan(
+    truncate(name, client.options.maxAttributeValueLength),
+    { attributes, ...(startTime !== undefined && { startTime }) },
+    ctx,
+  );
   return { span, parent };
 }
 
@@ -191,7 +236,13 @@ export function recordError(span: Span, error: unknown): void {
 }
 
 /** Registers an open trajectory or tool span; the invocation's timeout guard can then end it. */
-export function openSpan(span: Span, kind: OpenSpan['kind'], parent: OpenSpan | undefined, store: Store | undefined, identity: OpenSpan['identity']): OpenSpan {
+export function openSpan(
+  span: Span,
+  kind: OpenSpan['kind'],
+  parent: OpenSpan | undefined,
+  store: Store | undefined,
+  identity: OpenSpan['identity'],
+): OpenSpan {
   const invocation = liveInvocation(store);
   const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
   invocation?.openSpans.add(state);

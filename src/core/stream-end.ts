@@ -5,7 +5,8 @@
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
 
-const isWebStream = (v: unknown): v is ReadableStream<unknown> => typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
+const isWebStream = (v: unknown): v is ReadableStream<unknown> =>
+  typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
 // Duck-typed like Middy's own check, so `readable-stream` copies and other realms count too.
 const isNodeStream = (v: unknown): v is Readable =>
   v !== null && typeof v === 'object' && '_readableState' in v && typeof (v as { pipe?: unknown }).pipe === 'function';

@@ -2,7 +2,15 @@
 import { getClient } from './client.js';
 import { currentStore } from './context.js';
 import { log } from './logger.js';
-import { ATTR, buildAttributes, INVALID_SPAN_ID, recordError, startSpan, timeInput, type SpanFields } from './record.js';
+import {
+  ATTR,
+  buildAttributes,
+  INVALID_SPAN_ID,
+  recordError,
+  startSpan,
+  timeInput,
+  type SpanFields,
+} from './record.js';
 
 /** Fields of `trackAi`. */
 export interface TrackAiFields extends SpanFields {
@@ -52,7 +60,10 @@ function timing(fields: TrackAiFields): { start?: number; end?: number } {
  *   input: [{ role: 'user', content: 'hi' }], output: 'hello', usage: { inputTokens: 3, outputTokens: 1 } });
  */
 export function trackAi(fields: TrackAiFields): string {
-  if (fields === null || typeof fields !== 'object') throw new TypeError(`trackAi() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`);
+  if (fields === null || typeof fields !== 'object')
+    throw new TypeError(
+      `trackAi() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`,
+    );
   requireName('trackAi', 'event', fields.event);
   const client = getClient();
   if (!client) return INVALID_SPAN_ID;

@@ -8,7 +8,17 @@ import { getClient, type Client } from './client.js';
 import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpan } from './context.js';
 import { BentoUsageError } from './errors.js';
 import { log } from './logger.js';
-import { buildAttributes, closeSpan, INVALID_SPAN_ID, openSpan, patchAttributes, recordError, startSpan, timeInput, type SpanFields } from './record.js';
+import {
+  buildAttributes,
+  closeSpan,
+  INVALID_SPAN_ID,
+  openSpan,
+  patchAttributes,
+  recordError,
+  startSpan,
+  timeInput,
+  type SpanFields,
+} from './record.js';
 import { requireName } from './track.js';
 
 /** Fields of `begin`. */
@@ -65,11 +75,15 @@ function noopInteraction(convoId: string | undefined): Interaction {
     convoId,
     update() {},
     finish() {},
-    toolSpan: ((_n: string, _f?: SpanFields, fn?: (t: ToolSpan) => unknown) => (fn ? fn(noopTool) : noopTool)) as Interaction['toolSpan'],
+    toolSpan: ((_n: string, _f?: SpanFields, fn?: (t: ToolSpan) => unknown) =>
+      fn ? fn(noopTool) : noopTool) as Interaction['toolSpan'],
   };
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null &&
+  (typeof v === 'object' || typeof v === 'function') &&
+  typeof (v as PromiseLike<unknown>).then === 'function';
 
 /**
  * Runs `fn` and then `done(error?)`, for sync and async results alike; rethrows `fn`'s error
@@ -119,7 +133,8 @@ class ToolSpanImpl implements ToolSpan {
   setAttribute(key: string, value: unknown): void {
     if (this.state.ended || typeof key !== 'string' || key === '' || key === '__proto__') return;
     const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
-    if (encoded !== undefined) this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
+    if (encoded !== undefined)
+      this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
   }
   recordError(error: unknown): void {
     if (!this.state.ended) recordError(this.state.span, error);
@@ -159,9 +174,15 @@ export function toolSpan<T>(name: string, fields?: SpanFields, fn?: (tool: ToolS
   return toolSpanIn(undefined, name, fields, fn);
 }
 
-function toolSpanIn<T>(parent: OpenSpan | undefined, name: string, fields?: SpanFields, fn?: (tool: ToolSpan) => T): ToolSpan | T {
+function toolSpanIn<T>(
+  parent: OpenSpan | undefined,
+  name: string,
+  fields?: SpanFields,
+  fn?: (tool: ToolSpan) => T,
+): ToolSpan | T {
   requireName('toolSpan', 'name', name);
-  if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`toolSpan() expects a function as its third argument; got ${typeof fn}.`);
+  if (fn !== undefined && typeof fn !== 'function')
+    throw new TypeError(`toolSpan() expects a function as its third argument; got ${typeof fn}.`);
   const client = getClient();
   let tool: ToolSpanImpl | undefined;
   if (client) {
@@ -213,7 +234,9 @@ class InteractionImpl implements Interaction {
   finishDangling(): void {
     for (const child of [...this.state.openChildren]) {
       if (child.ended) continue;
-      log.warn(`A trajectory opened inside "${this.name}" was never finished; it was ended when "${this.name}" finished.`);
+      log.warn(
+        `A trajectory opened inside "${this.name}" was never finished; it was ended when "${this.name}" finished.`,
+      );
       child.span.setAttribute('bentolabs.unfinished', true);
       closeSpan(child);
     }
@@ -237,15 +260,25 @@ class InteractionImpl implements Interaction {
 export function begin(fields: BeginFields): Interaction;
 export function begin<T>(fields: BeginFields, fn: (interaction: Interaction) => T): T;
 export function begin<T>(fields: BeginFields, fn?: (interaction: Interaction) => T): Interaction | T {
-  if (fields === null || typeof fields !== 'object') throw new TypeError(`begin() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`);
+  if (fields === null || typeof fields !== 'object')
+    throw new TypeError(
+      `begin() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`,
+    );
   requireName('begin', 'event', fields.event);
-  if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`begin() expects a function as its second argument; got ${typeof fn}.`);
+  if (fn !== undefined && typeof fn !== 'function')
+    throw new TypeError(`begin() expects a function as its second argument; got ${typeof fn}.`);
   const client = getClient();
   let interaction: InteractionImpl | undefined;
   if (client) {
     try {
       const store = currentStore();
-      const { span, parent } = startSpan(client, fields.event, buildAttributes(fields, store, client), store, timeInput('startTime', fields.startTime));
+      const { span, parent } = startSpan(
+        client,
+        fields.event,
+        buildAttributes(fields, store, client),
+        store,
+        timeInput('startTime', fields.startTime),
+      );
       const identity = {
         ...(typeof fields.userId === 'string' && { userId: fields.userId }),
         ...(typeof fields.convoId === 'string' && { sessionId: fields.convoId }),

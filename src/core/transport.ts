@@ -50,7 +50,12 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function postOnce(url: URL, body: Uint8Array, headers: Record<string, string>, timeoutMillis: number): Promise<Attempt> {
+function postOnce(
+  url: URL,
+  body: Uint8Array,
+  headers: Record<string, string>,
+  timeoutMillis: number,
+): Promise<Attempt> {
   return new Promise((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
     let settled = false;
@@ -62,7 +67,11 @@ function postOnce(url: URL, body: Uint8Array, headers: Record<string, string>, t
     };
     const req = lib.request(
       url,
-      { method: 'POST', headers: { ...headers, 'Content-Length': String(body.byteLength) }, agent: agents[url.protocol as 'http:' | 'https:'] },
+      {
+        method: 'POST',
+        headers: { ...headers, 'Content-Length': String(body.byteLength) },
+        agent: agents[url.protocol as 'http:' | 'https:'],
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -75,7 +84,12 @@ function postOnce(url: URL, body: Uint8Array, headers: Record<string, string>, t
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks);
           if (status >= 200 && status < 300) done({ status, body: text });
-          else done({ status, retryAfterMillis: parseRetryAfter(res.headers['retry-after']), error: `HTTP ${status}${text.length ? `: ${text.toString('utf8', 0, Math.min(text.length, 300))}` : ''}` });
+          else
+            done({
+              status,
+              retryAfterMillis: parseRetryAfter(res.headers['retry-after']),
+              error: `HTTP ${status}${text.length ? `: ${text.toString('utf8', 0, Math.min(text.length, 300))}` : ''}`,
+            });
         });
       },
     );
@@ -106,9 +120,11 @@ export async function sendWithRetry(
   let last: Attempt = {};
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
+    if (remaining <= 0)
+      return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
     last = await postOnce(url, body, headers, remaining);
-    if (last.status !== undefined && last.status >= 200 && last.status < 300) return { ok: true, status: last.status, attempts: attempt, body: last.body };
+    if (last.status !== undefined && last.status >= 200 && last.status < 300)
+      return { ok: true, status: last.status, attempts: attempt, body: last.body };
     onAttemptFailed?.(last.error ?? `HTTP ${last.status}`);
     const retryable = last.status === undefined || RETRYABLE_STATUS.has(last.status);
     if (!retryable) return { ok: false, status: last.status, error: last.error, attempts: attempt };
@@ -116,7 +132,8 @@ export async function sendWithRetry(
     const wait = last.retryAfterMillis ?? jittered;
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
     if (Date.now() + wait >= deadline) {
-      const why = last.retryAfterMillis !== undefined ? ` (Retry-After ${Math.round(wait)} ms is past the export deadline)` : '';
+      const why =
+        last.retryAfterMillis !== undefined ? ` (Retry-After ${Math.round(wait)} ms is past the export deadline)` : '';
       return { ok: false, status: last.status, error: `${last.error ?? 'failed'}${why}`, attempts: attempt };
     }
     await sleep(wait);

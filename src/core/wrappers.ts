@@ -3,12 +3,17 @@ import { begin } from './trajectory.js';
 import { toolSpan } from './trajectory.js';
 
 function nameOf(kind: string, fn: unknown, explicit: unknown, option: string): string {
-  if (typeof fn !== 'function') throw new TypeError(`${kind}() expects a function to wrap; got ${fn === null ? 'null' : typeof fn}.`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`${kind}() expects a function to wrap; got ${fn === null ? 'null' : typeof fn}.`);
   if (explicit !== undefined) {
-    if (typeof explicit !== 'string' || explicit.trim() === '') throw new TypeError(`${kind}() option \`${option}\` must be a non-empty string; got ${typeof explicit}.`);
+    if (typeof explicit !== 'string' || explicit.trim() === '')
+      throw new TypeError(`${kind}() option \`${option}\` must be a non-empty string; got ${typeof explicit}.`);
     return explicit;
   }
-  if (!fn.name) throw new TypeError(`${kind}() cannot name the span of an anonymous function: pass { ${option}: '...' } or wrap a named function.`);
+  if (!fn.name)
+    throw new TypeError(
+      `${kind}() cannot name the span of an anonymous function: pass { ${option}: '...' } or wrap a named function.`,
+    );
   return fn.name;
 }
 
@@ -18,14 +23,22 @@ function nameOf(kind: string, fn: unknown, explicit: unknown, option: string): s
  * @example
  * const answer = interaction(async function answer(question: string) { return callModel(question); });
  */
-export function interaction<A extends unknown[], R>(fn: (...args: A) => R, options: { event?: string; captureOutput?: boolean } = {}): (...args: A) => R {
+export function interaction<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: { event?: string; captureOutput?: boolean } = {},
+): (...args: A) => R {
   const event = nameOf('interaction', fn, options?.event, 'event');
   const captureOutput = options?.captureOutput ?? true;
   return function (this: unknown, ...args: A): R {
     return begin({ event }, (turn) => {
       const result = fn.apply(this, args);
       if (!captureOutput) return result;
-      if (result instanceof Promise) return result.then((v) => (turn.update({ output: v }), v)) as R;
+      if (result instanceof Promise) {
+        return result.then((v) => {
+          turn.update({ output: v });
+          return v;
+        }) as R;
+      }
       turn.update({ output: result });
       return result;
     });
@@ -38,7 +51,10 @@ export function interaction<A extends unknown[], R>(fn: (...args: A) => R, optio
  * @example
  * const getWeather = tool(async function get_weather(city: string) { return { city, temp: 21 }; });
  */
-export function tool<A extends unknown[], R>(fn: (...args: A) => R, options: { name?: string; captureInput?: boolean; captureOutput?: boolean } = {}): (...args: A) => R {
+export function tool<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options: { name?: string; captureInput?: boolean; captureOutput?: boolean } = {},
+): (...args: A) => R {
   const name = nameOf('tool', fn, options?.name, 'name');
   const captureInput = options?.captureInput ?? true;
   const captureOutput = options?.captureOutput ?? true;

@@ -6,7 +6,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './ingest.js';
 import { renderTrace } from './render.js';
 import type { SpanStore, StoredSpan } from './store.js';
-import { buildTree, facets, FILTER_KEYS, sessions, spanMatches, summarize, traceSummaries, users, type SpanFilter } from './views.js';
+import {
+  buildTree,
+  facets,
+  FILTER_KEYS,
+  sessions,
+  spanMatches,
+  summarize,
+  traceSummaries,
+  users,
+  type SpanFilter,
+} from './views.js';
 
 function filterOf(query: URLSearchParams): SpanFilter {
   const filter: SpanFilter = {};
@@ -79,7 +89,13 @@ export class EventStream {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly onBatch = (spans: StoredSpan[]) => {
     const traceIds = [...new Set(spans.map((s) => s.traceId))];
-    this.broadcast({ type: 'spans', count: spans.length, total: this.store.size, traceIds, spans: spans.map((s) => summarize(s, false)) });
+    this.broadcast({
+      type: 'spans',
+      count: spans.length,
+      total: this.store.size,
+      traceIds,
+      spans: spans.map((s) => summarize(s, false)),
+    });
   };
 
   constructor(private readonly store: SpanStore) {
@@ -89,7 +105,12 @@ export class EventStream {
   }
 
   attach(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     // `retry` makes a dropped EventSource reconnect quickly; `hello` tells a client it is live.
     res.write(`retry: 1000\ndata: ${JSON.stringify({ type: 'hello', total: this.store.size })}\n\n`);
     this.clients.add(res);

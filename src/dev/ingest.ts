@@ -40,16 +40,29 @@ export function redact(key: string): string {
 /** Checks the `Authorization` header the way the hosted service does; `undefined` = accepted. */
 export function checkAuth(header: string | undefined, requiredKey: string | undefined): Rejection | undefined {
   if (!header) {
-    return { status: 401, error: 'missing_api_key', message: 'No Authorization header. Send `Authorization: Bearer bl_pk_…`; the SDK does this from `apiKey` or BENTOLABS_API_KEY.' };
+    return {
+      status: 401,
+      error: 'missing_api_key',
+      message:
+        'No Authorization header. Send `Authorization: Bearer bl_pk_…`; the SDK does this from `apiKey` or BENTOLABS_API_KEY.',
+    };
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const key = match?.[1];
-  if (!key || !key.startsWith(KEY_PREFIX) || key.length === KEY_PREFIX.length) {
+  if (!key?.startsWith(KEY_PREFIX) || key.length === KEY_PREFIX.length) {
     const got = key ? redact(key) : 'a header that is not `Bearer <key>`';
-    return { status: 401, error: 'invalid_api_key_format', message: `Expected \`Authorization: Bearer bl_pk_…\`, got ${got}. BentoLabs keys start with bl_pk_.` };
+    return {
+      status: 401,
+      error: 'invalid_api_key_format',
+      message: `Expected \`Authorization: Bearer bl_pk_…\`, got ${got}. BentoLabs keys start with bl_pk_.`,
+    };
   }
   if (requiredKey !== undefined && key !== requiredKey) {
-    return { status: 403, error: 'api_key_rejected', message: `This endpoint only accepts the key ${redact(requiredKey)} (--api-key); the request used ${redact(key)}.` };
+    return {
+      status: 403,
+      error: 'api_key_rejected',
+      message: `This endpoint only accepts the key ${redact(requiredKey)} (--api-key); the request used ${redact(key)}.`,
+    };
   }
   return undefined;
 }
@@ -69,9 +82,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-la
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -79,7 +101,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * Handles one export request. Resolves with the stored spans, or the rejection that was answered.
  * The body is always read to the end first, so a refused client sees the status, not a reset.
  */
-export async function handleExport(req: IncomingMessage, res: ServerResponse, store: SpanStore, options: IngestOptions): Promise<Accepted | Rejection> {
+export async function handleExport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: SpanStore,
+  options: IngestOptions,
+): Promise<Accepted | Rejection> {
   const body = await readBody(req, options.maxBodyBytes ?? 32 * 1024 * 1024);
   const reject = (r: Rejection, headers: Record<string, string> = {}): Rejection => {
     sendJson(res, r.status, { error: r.error, message: r.message }, headers);
@@ -92,16 +119,29 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, st
   const encoding = encodingOf(contentType);
   if (!encoding || (encoding === 'protobuf' && options.rejectProtobuf)) {
     const accepted = options.rejectProtobuf ? 'application/json' : 'application/x-protobuf or application/json';
-    return reject({ status: 415, error: 'unsupported_media_type', message: `Expected Content-Type ${accepted}, got \`${contentType ?? '(none)'}\`.` });
+    return reject({
+      status: 415,
+      error: 'unsupported_media_type',
+      message: `Expected Content-Type ${accepted}, got \`${contentType ?? '(none)'}\`.`,
+    });
   }
-  if (body === 'too-large') return reject({ status: 413, error: 'payload_too_large', message: 'The request body is larger than this endpoint accepts; send smaller batches.' });
+  if (body === 'too-large')
+    return reject({
+      status: 413,
+      error: 'payload_too_large',
+      message: 'The request body is larger than this endpoint accepts; send smaller batches.',
+    });
 
-  let spans;
+  let spans: ReturnType<typeof decodeTraceRequest>;
   try {
     spans = decodeTraceRequest(body, encoding, req.headers['content-encoding']);
   } catch (error) {
     if (!(error instanceof OtlpDecodeError)) throw error;
-    return reject({ status: 400, error: 'bad_request', message: `Could not decode the OTLP ${encoding} body: ${error.message}` });
+    return reject({
+      status: 400,
+      error: 'bad_request',
+      message: `Could not decode the OTLP ${encoding} body: ${error.message}`,
+    });
   }
   // Stored (and written to the file) before the 200: an exporter that saw the answer can rely on it.
   const stored = store.add(spans);
@@ -112,5 +152,11 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, st
   } else {
     sendJson(res, 200, {});
   }
-  return { spans: stored, encoding, compressed: Boolean(req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') || (body[0] === 0x1f && body[1] === 0x8b) };
+  return {
+    spans: stored,
+    encoding,
+    compressed:
+      Boolean(req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') ||
+      (body[0] === 0x1f && body[1] === 0x8b),
+  };
 }

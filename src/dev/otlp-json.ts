@@ -9,7 +9,14 @@ import type { Attrs, ReceivedSpan, Scope, SpanFields, TypedValue } from './otlp-
 
 type JsonObject = Record<string, unknown>;
 
-const SPAN_KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+const SPAN_KINDS = [
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
+];
 const STATUS_CODES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 
 export function decodeJson(buf: Uint8Array): ReceivedSpan[] {
@@ -31,7 +38,8 @@ export function decodeJson(buf: Uint8Array): ReceivedSpan[] {
       const scope: Scope = { name: text(field(scopeObject, 'name'), 'scope.name') };
       const version = text(field(scopeObject, 'version'), 'scope.version');
       if (version) scope.version = version;
-      for (const span of list(scopeSpans, 'spans')) out.push(finishSpan(jsonSpan(object(span, 'span')), resource, scope));
+      for (const span of list(scopeSpans, 'spans'))
+        out.push(finishSpan(jsonSpan(object(span, 'span')), resource, scope));
     }
   }
   return out;
@@ -69,7 +77,11 @@ function jsonAttributes(o: JsonObject, key = 'attributes', depth = 0): Attrs {
   for (const item of list(o, key)) {
     const kv = object(item, 'KeyValue');
     const value = field(kv, 'value');
-    setOwn(attrs, text(field(kv, 'key'), 'KeyValue.key'), value == null ? { type: 'empty' } : jsonAnyValue(value, depth + 1));
+    setOwn(
+      attrs,
+      text(field(kv, 'key'), 'KeyValue.key'),
+      value == null ? { type: 'empty' } : jsonAnyValue(value, depth + 1),
+    );
   }
   return attrs;
 }
@@ -83,7 +95,8 @@ function jsonAnyValue(v: unknown, depth: number): TypedValue {
   let x: unknown;
   if ((x = member('stringValue')) !== undefined) return { type: 'string', value: text(x, 'stringValue') };
   if ((x = member('boolValue')) !== undefined) {
-    if (typeof x !== 'boolean') throw new OtlpDecodeError(`Expected boolValue to be a boolean, got ${JSON.stringify(x)}`);
+    if (typeof x !== 'boolean')
+      throw new OtlpDecodeError(`Expected boolValue to be a boolean, got ${JSON.stringify(x)}`);
     return { type: 'bool', value: x };
   }
   if ((x = member('intValue')) !== undefined) {
@@ -102,11 +115,16 @@ function jsonAnyValue(v: unknown, depth: number): TypedValue {
     return { type: 'double', value: n };
   }
   if ((x = member('arrayValue')) !== undefined) {
-    return { type: 'array', values: list(object(x, 'arrayValue'), 'values').map((item) => jsonAnyValue(item, depth + 1)) };
+    return {
+      type: 'array',
+      values: list(object(x, 'arrayValue'), 'values').map((item) => jsonAnyValue(item, depth + 1)),
+    };
   }
-  if ((x = member('kvlistValue')) !== undefined) return { type: 'kvlist', values: jsonAttributes(object(x, 'kvlistValue'), 'values', depth) };
+  if ((x = member('kvlistValue')) !== undefined)
+    return { type: 'kvlist', values: jsonAttributes(object(x, 'kvlistValue'), 'values', depth) };
   // Per the OTLP/JSON spec only trace and span ids are hex; bytes values stay base64.
-  if ((x = member('bytesValue')) !== undefined) return { type: 'bytes', value: Buffer.from(text(x, 'bytesValue'), 'base64').toString('hex') };
+  if ((x = member('bytesValue')) !== undefined)
+    return { type: 'bytes', value: Buffer.from(text(x, 'bytesValue'), 'base64').toString('hex') };
   return { type: 'empty' };
 }
 
@@ -117,7 +135,9 @@ function field(o: JsonObject, camel: string): unknown {
 
 function object(v: unknown, what: string): JsonObject {
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as JsonObject;
-  throw new OtlpDecodeError(`Expected ${what} to be an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  throw new OtlpDecodeError(
+    `Expected ${what} to be an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`,
+  );
 }
 
 function list(o: JsonObject, key: string): unknown[] {
@@ -161,4 +181,3 @@ function id(v: unknown, bytes: number, what: string): string {
   if (isHex) return s.toLowerCase();
   throw new OtlpDecodeError(`Expected ${what} to be hex, got ${JSON.stringify(s)}`);
 }
-

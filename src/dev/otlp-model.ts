@@ -46,8 +46,17 @@ export type Scope = ReceivedSpan['scope'];
 export type Attrs = Record<string, TypedValue>;
 /** What both wire formats produce before the shared finishing step. */
 export interface SpanFields {
-  traceId: string; spanId: string; parentSpanId: string; name: string; kind: number;
-  start: bigint; end: bigint; attrs: Attrs; events: ReceivedEvent[]; code: number; message: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  start: bigint;
+  end: bigint;
+  attrs: Attrs;
+  events: ReceivedEvent[];
+  code: number;
+  message: string;
 }
 
 /**
@@ -57,10 +66,14 @@ export interface SpanFields {
  */
 export function plainValue(v: TypedValue): unknown {
   switch (v.type) {
-    case 'array': return v.values.map(plainValue);
-    case 'kvlist': return plainAttributes(v.values);
-    case 'empty': return null;
-    default: return v.value;
+    case 'array':
+      return v.values.map(plainValue);
+    case 'kvlist':
+      return plainAttributes(v.values);
+    case 'empty':
+      return null;
+    default:
+      return v.value;
   }
 }
 
@@ -72,19 +85,38 @@ export function plainAttributes(attrs: Attrs): Record<string, unknown> {
 
 export function finishSpan(f: SpanFields, resource: Record<string, unknown>, scope: Scope): ReceivedSpan {
   const span: ReceivedSpan = {
-    traceId: f.traceId, spanId: f.spanId, name: f.name, kind: f.kind,
-    startTimeUnixNano: f.start.toString(), endTimeUnixNano: f.end.toString(),
+    traceId: f.traceId,
+    spanId: f.spanId,
+    name: f.name,
+    kind: f.kind,
+    startTimeUnixNano: f.start.toString(),
+    endTimeUnixNano: f.end.toString(),
     durationMillis: Number(f.end - f.start) / 1e6,
-    attributes: plainAttributes(f.attrs), typedAttributes: f.attrs, events: f.events,
+    attributes: plainAttributes(f.attrs),
+    typedAttributes: f.attrs,
+    events: f.events,
     status: f.message ? { code: f.code, message: f.message } : { code: f.code },
-    resource, scope,
+    resource,
+    scope,
   };
   if (f.parentSpanId) span.parentSpanId = f.parentSpanId;
   return span;
 }
 
 export function emptySpanFields(): SpanFields {
-  return { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, start: 0n, end: 0n, attrs: {}, events: [], code: 0, message: '' };
+  return {
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    name: '',
+    kind: 0,
+    start: 0n,
+    end: 0n,
+    attrs: {},
+    events: [],
+    code: 0,
+    message: '',
+  };
 }
 
 /** Adds a key; plain assignment of a `__proto__` key from the wire would swap the prototype instead. */
@@ -106,4 +138,5 @@ export function intValue(v: bigint): TypedValue {
 }
 
 // Ids travel as raw bytes in protobuf; the model, like OTLP/JSON, uses lowercase hex.
-export const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+export const hex = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

@@ -51,7 +51,9 @@ function decompress(body: Uint8Array, contentEncoding: string | undefined): Uint
     // starts with `{`, and 0x1f would be a protobuf tag with the invalid wire type 7).
     if (coding === undefined && body[0] === 0x1f && body[1] === 0x8b) return gunzipSync(body, limits);
   } catch (error) {
-    throw new OtlpDecodeError(`Could not decompress ${coding ?? 'gzip'} body: ${(error as Error).message}`, { cause: error });
+    throw new OtlpDecodeError(`Could not decompress ${coding ?? 'gzip'} body: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (coding === undefined || coding === 'identity') return body;
   throw new OtlpDecodeError(`Unsupported content-encoding \`${coding}\``);
@@ -70,7 +72,11 @@ function eachField(buf: Uint8Array, read: (t: number, r: ProtobufReader) => bool
 
 function decodeProtobuf(buf: Uint8Array): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
-  eachField(buf, (t, r) => t === tag(1, WIRE_LEN) && (pbResourceSpans(r.bytes(), out), true));
+  eachField(buf, (t, r) => {
+    if (t !== tag(1, WIRE_LEN)) return false;
+    pbResourceSpans(r.bytes(), out);
+    return true;
+  });
   return out;
 }
 
@@ -116,15 +122,34 @@ function pbSpan(buf: Uint8Array): SpanFields {
   const f = emptySpanFields();
   eachField(buf, (t, r) => {
     switch (t) {
-      case tag(1, WIRE_LEN): f.traceId = hex(r.bytes()); return true;
-      case tag(2, WIRE_LEN): f.spanId = hex(r.bytes()); return true;
-      case tag(4, WIRE_LEN): f.parentSpanId = hex(r.bytes()); return true;
-      case tag(5, WIRE_LEN): f.name = r.string(); return true;
-      case tag(6, WIRE_VARINT): f.kind = r.int32(); return true;
-      case tag(7, WIRE_I64): f.start = r.fixed64(); return true;
-      case tag(8, WIRE_I64): f.end = r.fixed64(); return true;
-      case tag(9, WIRE_LEN): { setOwn(f.attrs, ...pbKeyValue(r.bytes())); return true; }
-      case tag(11, WIRE_LEN): f.events.push(pbEvent(r.bytes())); return true;
+      case tag(1, WIRE_LEN):
+        f.traceId = hex(r.bytes());
+        return true;
+      case tag(2, WIRE_LEN):
+        f.spanId = hex(r.bytes());
+        return true;
+      case tag(4, WIRE_LEN):
+        f.parentSpanId = hex(r.bytes());
+        return true;
+      case tag(5, WIRE_LEN):
+        f.name = r.string();
+        return true;
+      case tag(6, WIRE_VARINT):
+        f.kind = r.int32();
+        return true;
+      case tag(7, WIRE_I64):
+        f.start = r.fixed64();
+        return true;
+      case tag(8, WIRE_I64):
+        f.end = r.fixed64();
+        return true;
+      case tag(9, WIRE_LEN): {
+        setOwn(f.attrs, ...pbKeyValue(r.bytes()));
+        return true;
+      }
+      case tag(11, WIRE_LEN):
+        f.events.push(pbEvent(r.bytes()));
+        return true;
       case tag(15, WIRE_LEN):
         eachField(r.bytes(), (st, sr) => {
           if (st === tag(2, WIRE_LEN)) f.message = sr.string();
@@ -133,7 +158,8 @@ function pbSpan(buf: Uint8Array): SpanFields {
           return true;
         });
         return true;
-      default: return false; // trace_state, flags, links and dropped counts are not modelled
+      default:
+        return false; // trace_state, flags, links and dropped counts are not modelled
     }
   });
   return f;
@@ -181,19 +207,36 @@ function pbAnyValue(buf: Uint8Array, depth: number): TypedValue {
   let value: TypedValue = { type: 'empty' };
   eachField(buf, (t, r) => {
     switch (t) {
-      case tag(1, WIRE_LEN): value = { type: 'string', value: r.string() }; return true;
-      case tag(2, WIRE_VARINT): value = { type: 'bool', value: r.bool() }; return true;
-      case tag(3, WIRE_VARINT): value = intValue(r.int64()); return true;
-      case tag(4, WIRE_I64): value = { type: 'double', value: r.double() }; return true;
+      case tag(1, WIRE_LEN):
+        value = { type: 'string', value: r.string() };
+        return true;
+      case tag(2, WIRE_VARINT):
+        value = { type: 'bool', value: r.bool() };
+        return true;
+      case tag(3, WIRE_VARINT):
+        value = intValue(r.int64());
+        return true;
+      case tag(4, WIRE_I64):
+        value = { type: 'double', value: r.double() };
+        return true;
       case tag(5, WIRE_LEN): {
         const values: TypedValue[] = [];
-        eachField(r.bytes(), (at, ar) => at === tag(1, WIRE_LEN) && (values.push(pbAnyValue(ar.bytes(), depth + 1)), true));
+        eachField(r.bytes(), (at, ar) => {
+          if (at !== tag(1, WIRE_LEN)) return false;
+          values.push(pbAnyValue(ar.bytes(), depth + 1));
+          return true;
+        });
         value = { type: 'array', values };
         return true;
       }
-      case tag(6, WIRE_LEN): value = { type: 'kvlist', values: pbAttributes(r.bytes(), 1, depth) }; return true;
-      case tag(7, WIRE_LEN): value = { type: 'bytes', value: hex(r.bytes()) }; return true;
-      default: return false;
+      case tag(6, WIRE_LEN):
+        value = { type: 'kvlist', values: pbAttributes(r.bytes(), 1, depth) };
+        return true;
+      case tag(7, WIRE_LEN):
+        value = { type: 'bytes', value: hex(r.bytes()) };
+        return true;
+      default:
+        return false;
     }
   });
   return value;

@@ -20,7 +20,10 @@ export class TracePrinter {
   private readonly waiting = new Map<string, NodeJS.Timeout>();
   private readonly onBatch = (spans: StoredSpan[]) => this.batch(spans);
 
-  constructor(private readonly store: SpanStore, private readonly options: PrinterOptions) {
+  constructor(
+    private readonly store: SpanStore,
+    private readonly options: PrinterOptions,
+  ) {
     // History loaded from the data file is not printed again.
     for (const id of store.traceIds()) this.printed.add(id);
     store.on('batch', this.onBatch);
@@ -33,7 +36,10 @@ export class TracePrinter {
       const all = this.store.trace(traceId);
       if (this.printed.has(traceId)) {
         const only = new Set(fresh.map((s) => s.spanId));
-        this.print(`+ ${fresh.length} late span(s) of trace ${traceId.slice(0, 8)}:`, renderTrace(all, { color: this.options.color, only }));
+        this.print(
+          `+ ${fresh.length} late span(s) of trace ${traceId.slice(0, 8)}:`,
+          renderTrace(all, { color: this.options.color, only }),
+        );
       } else if (rootOf(all)) {
         this.printed.add(traceId);
         clearTimeout(this.waiting.get(traceId));
@@ -52,7 +58,10 @@ export class TracePrinter {
     if (this.printed.has(traceId)) return;
     this.printed.add(traceId);
     const all = this.store.trace(traceId);
-    this.print(`(trace ${traceId.slice(0, 8)}: root span not received yet; ${all.length} span(s) so far)`, renderTrace(all, { color: this.options.color }));
+    this.print(
+      `(trace ${traceId.slice(0, 8)}: root span not received yet; ${all.length} span(s) so far)`,
+      renderTrace(all, { color: this.options.color }),
+    );
   }
 
   private print(header: string | undefined, body: string): void {

@@ -15,7 +15,17 @@ export interface RenderOptions {
   previewChars?: number;
 }
 
-const ANSI = { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', blue: '\x1b[34m', magenta: '\x1b[35m', cyan: '\x1b[36m', reset: '\x1b[0m' };
+const ANSI = {
+  dim: '\x1b[2m',
+  bold: '\x1b[1m',
+  red: '\x1b[31m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  blue: '\x1b[34m',
+  magenta: '\x1b[35m',
+  cyan: '\x1b[36m',
+  reset: '\x1b[0m',
+};
 type Paint = (style: keyof typeof ANSI, text: string) => string;
 
 const CATEGORY_STYLE = { trajectory: 'magenta', llm: 'cyan', tool: 'yellow', event: 'blue' } as const;
@@ -50,13 +60,19 @@ export function renderTrace(spans: StoredSpan[], options: RenderOptions = {}): s
     const kids = node.children.filter((c) => !keep || keep.has(c.spanId));
     const detail = previews(node, max);
     if (detail && !context) lines.push(childPrefix + (kids.length ? '│  ' : '   ') + paint('dim', detail));
-    kids.forEach((c, i) => visit(c, childPrefix, i === kids.length - 1, depth + 1, node));
+    for (const [i, c] of kids.entries()) visit(c, childPrefix, i === kids.length - 1, depth + 1, node);
   };
   for (const root of roots) visit(root, '', true, 0);
   return lines.join('\n');
 }
 
-function headline(node: SpanNode, parent: SpanNode | undefined, paint: Paint, contextOnly: boolean, top: boolean): string {
+function headline(
+  node: SpanNode,
+  parent: SpanNode | undefined,
+  paint: Paint,
+  contextOnly: boolean,
+  top: boolean,
+): string {
   const s = summarize(node, node.children.length > 0);
   const marker = top ? '● ' : '';
   const name = paint('bold', s.name);
@@ -64,16 +80,25 @@ function headline(node: SpanNode, parent: SpanNode | undefined, paint: Paint, co
   const parts = [`${marker}${name}`, paint(CATEGORY_STYLE[s.category], s.category)];
   if (s.model || s.provider) parts.push(`${s.model ?? '?'}${s.provider ? ` (${s.provider})` : ''}`);
   // Children inherit the trajectory's user and conversation; repeat them only where they differ.
-  const inherited = (key: string, value: string | undefined) => value !== undefined && parent?.attributes[key] === value;
+  const inherited = (key: string, value: string | undefined) =>
+    value !== undefined && parent?.attributes[key] === value;
   const who = [
     s.userId && !inherited(ATTR.userId, s.userId) && `user=${s.userId}`,
     s.convoId && !inherited(ATTR.convoId, s.convoId) && `convo=${s.convoId}`,
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
   if (who) parts.push(who);
-  if (s.inputTokens !== undefined || s.outputTokens !== undefined) parts.push(paint('dim', `tokens ${s.inputTokens ?? '?'}→${s.outputTokens ?? '?'}`));
+  if (s.inputTokens !== undefined || s.outputTokens !== undefined)
+    parts.push(paint('dim', `tokens ${s.inputTokens ?? '?'}→${s.outputTokens ?? '?'}`));
   parts.push(formatDuration(s.durationMillis));
-  parts.push(s.status === 'error' ? paint('red', `ERROR${s.statusMessage ? `: ${preview(s.statusMessage, 60)}` : ''}`) : paint('green', 'ok'));
-  if (top) parts.push(paint('dim', `trace ${node.traceId.slice(0, 8)}${node.parentSpanId ? ' (parent not received)' : ''}`));
+  parts.push(
+    s.status === 'error'
+      ? paint('red', `ERROR${s.statusMessage ? `: ${preview(s.statusMessage, 60)}` : ''}`)
+      : paint('green', 'ok'),
+  );
+  if (top)
+    parts.push(paint('dim', `trace ${node.traceId.slice(0, 8)}${node.parentSpanId ? ' (parent not received)' : ''}`));
   return parts.join('  ');
 }
 

@@ -70,7 +70,11 @@ function serveStatic(urlPath: string, res: ServerResponse, files: Map<string, st
     return true;
   }
   const body = fs.readFileSync(file);
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(file)]!, 'content-length': body.length, 'cache-control': 'no-cache' });
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[path.extname(file)]!,
+    'content-length': body.length,
+    'cache-control': 'no-cache',
+  });
   res.end(body);
   return true;
 }
@@ -98,7 +102,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/v1/traces') {
-      if (req.method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'POST OTLP/HTTP trace requests here.' }, { allow: 'POST' });
+      if (req.method !== 'POST')
+        return sendJson(
+          res,
+          405,
+          { error: 'method_not_allowed', message: 'POST OTLP/HTTP trace requests here.' },
+          { allow: 'POST' },
+        );
       const result = await handleExport(req, res, store, options);
       if ('status' in result) {
         counts.rejected[result.status] = (counts.rejected[result.status] ?? 0) + 1;
@@ -109,8 +119,22 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       }
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method} is not supported here.` }, { allow: 'GET' });
-    if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, spans: store.size, traces: store.traceIds().length, requests: counts, dataFile, ...(options.version && { version: options.version }) });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(
+        res,
+        405,
+        { error: 'method_not_allowed', message: `${req.method} is not supported here.` },
+        { allow: 'GET' },
+      );
+    if (url.pathname === '/healthz')
+      return sendJson(res, 200, {
+        ok: true,
+        spans: store.size,
+        traces: store.traceIds().length,
+        requests: counts,
+        dataFile,
+        ...(options.version && { version: options.version }),
+      });
     if (url.pathname === '/api/events') return events.attach(req, res);
     if (url.pathname.startsWith('/api/') && handleApi(url, res, store)) return;
     if (!url.pathname.startsWith('/api/') && serveStatic(url.pathname, res, files)) return;
@@ -139,7 +163,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const { port } = primary.address() as AddressInfo;
   if (host === 'localhost') {
     const v6 = createServer(onRequest);
-    await listen(v6, port, '::1').then(() => servers.push(v6), () => undefined); // no IPv6 loopback: fine
+    await listen(v6, port, '::1').then(
+      () => servers.push(v6),
+      () => undefined,
+    ); // no IPv6 loopback: fine
   }
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 
@@ -151,10 +178,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     dataFile,
     async close() {
       events.close();
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeAllConnections();
-      })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
       store.close();
     },
   };

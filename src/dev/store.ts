@@ -119,7 +119,13 @@ export class SpanStore extends EventEmitter<{ batch: [StoredSpan[]] }> {
 function parseLine(line: string): StoredSpan | undefined {
   try {
     const value = JSON.parse(line) as Partial<StoredSpan> | null;
-    if (!value || typeof value.traceId !== 'string' || typeof value.spanId !== 'string' || typeof value.name !== 'string') return undefined;
+    if (
+      !value ||
+      typeof value.traceId !== 'string' ||
+      typeof value.spanId !== 'string' ||
+      typeof value.name !== 'string'
+    )
+      return undefined;
     if (typeof value.receivedAt !== 'string') value.receivedAt = new Date(0).toISOString();
     value.attributes ??= {};
     return value as StoredSpan;

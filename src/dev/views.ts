@@ -86,8 +86,10 @@ export interface UserSummary {
   lastStartTime: string;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined;
 
 export function fieldOf(span: StoredSpan, field: Exclude<keyof SpanFilter, 'traceId'>): string | undefined {
   return str(span.attributes[ATTR[field]]);
@@ -207,7 +209,10 @@ export function summarizeTrace(spans: StoredSpan[]): TraceSummary {
   const root = rootOf(spans);
   const parents = new Set(spans.map((s) => s.parentSpanId));
   const start = BigInt(first.startTimeUnixNano || '0');
-  const end = spans.reduce((m, s) => (BigInt(s.endTimeUnixNano || '0') > m ? BigInt(s.endTimeUnixNano || '0') : m), start);
+  const end = spans.reduce(
+    (m, s) => (BigInt(s.endTimeUnixNano || '0') > m ? BigInt(s.endTimeUnixNano || '0') : m),
+    start,
+  );
   const summary: TraceSummary = {
     traceId: first.traceId,
     name: root?.name ?? first.name,
@@ -220,6 +225,7 @@ export function summarizeTrace(spans: StoredSpan[]): TraceSummary {
     models: distinct(spans.map((s) => fieldOf(s, 'model'))),
     providers: distinct(spans.map((s) => fieldOf(s, 'provider'))),
     errors: spans.filter((s) => s.status?.code === 2).length,
+    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings
     lastReceivedAt: spans.reduce((m, s) => (s.receivedAt > m ? s.receivedAt : m), ''),
   };
   if (root) summary.root = summarize(root, parents.has(root.spanId));
@@ -236,7 +242,12 @@ export function traceSummaries(groups: StoredSpan[][], filter: SpanFilter = {}):
     .map((g, order) => ({ g, order }))
     .filter(({ g }) => g.length > 0 && traceMatches(g, filter))
     .map(({ g, order }) => ({ t: summarizeTrace(g), order }))
-    .sort((a, b) => compareNanos(b.t.startTimeUnixNano, a.t.startTimeUnixNano) || b.t.lastReceivedAt.localeCompare(a.t.lastReceivedAt) || b.order - a.order)
+    .sort(
+      (a, b) =>
+        compareNanos(b.t.startTimeUnixNano, a.t.startTimeUnixNano) ||
+        b.t.lastReceivedAt.localeCompare(a.t.lastReceivedAt) ||
+        b.order - a.order,
+    )
     .map(({ t }) => t);
 }
 
@@ -247,7 +258,19 @@ export function sessions(traces: TraceSummary[]): SessionSummary[] {
   for (const t of traces) {
     for (const convoId of t.convoIds) {
       let s = out.get(convoId);
-      if (!s) out.set(convoId, (s = { convoId, userIds: [], traceIds: [], spanCount: 0, models: [], firstStartTime: t.startTime, lastStartTime: t.startTime }));
+      if (!s)
+        out.set(
+          convoId,
+          (s = {
+            convoId,
+            userIds: [],
+            traceIds: [],
+            spanCount: 0,
+            models: [],
+            firstStartTime: t.startTime,
+            lastStartTime: t.startTime,
+          }),
+        );
       s.traceIds.push(t.traceId);
       s.spanCount += t.spanCount;
       s.userIds = distinct([...s.userIds, ...t.userIds]);
@@ -275,7 +298,17 @@ export function users(traces: TraceSummary[]): UserSummary[] {
 }
 
 /** Every value the dashboard's filter menus can offer. */
-export function facets(traces: TraceSummary[]): { userIds: string[]; convoIds: string[]; models: string[]; providers: string[] } {
+export function facets(traces: TraceSummary[]): {
+  userIds: string[];
+  convoIds: string[];
+  models: string[];
+  providers: string[];
+} {
   const all = (pick: (t: TraceSummary) => string[]) => distinct(traces.flatMap(pick)).sort();
-  return { userIds: all((t) => t.userIds), convoIds: all((t) => t.convoIds), models: all((t) => t.models), providers: all((t) => t.providers) };
+  return {
+    userIds: all((t) => t.userIds),
+    convoIds: all((t) => t.convoIds),
+    models: all((t) => t.models),
+    providers: all((t) => t.providers),
+  };
 }

@@ -54,8 +54,13 @@ function httpEvent(path: string, query = ''): Record<string, unknown> {
     rawQueryString: query,
     headers: { host: 'api.example.com', accept: 'application/json' },
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'api.example.com', requestId: `apigw-${path}`,
-      stage: '$default', time: '01/Jan/2026:00:00:00 +0000', timeEpoch: 0,
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      requestId: `apigw-${path}`,
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 0,
       http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
     },
     body: '',
@@ -121,7 +126,9 @@ describe('long-running server (no serverless platform detected)', () => {
     expect(await b).toEqual({ status: 200, body: { id: 'b' } });
 
     await sdk.flush();
-    const turns = Object.fromEntries(named('overlap-turn').map((s) => [String(s.attributes['gen_ai.conversation.id']), s]));
+    const turns = Object.fromEntries(
+      named('overlap-turn').map((s) => [String(s.attributes['gen_ai.conversation.id']), s]),
+    );
     const steps = Object.fromEntries(named('overlap-step').map((s) => [String(s.attributes.id), s]));
     expect(steps.a!.parentSpanId).toBe(turns.a!.spanId);
     expect(steps.b!.parentSpanId).toBe(turns.b!.spanId);
@@ -184,14 +191,20 @@ describe('serverless, in-process behind serverless-http and serverless-express',
     for (const id of ['a', 'b']) {
       const spans = receiver.spans.filter((s) => s.attributes['gen_ai.conversation.id'] === id);
       expect(names(spans)).toEqual(['gated-step', 'gated-turn']);
-      for (const span of spans) expect(span.attributes).toMatchObject({ 'faas.invocation_id': `req-${id}`, 'faas.name': 'express-fn' });
-      expect(spans.find((s) => s.name === 'gated-step')!.parentSpanId).toBe(spans.find((s) => s.name === 'gated-turn')!.spanId);
+      for (const span of spans)
+        expect(span.attributes).toMatchObject({ 'faas.invocation_id': `req-${id}`, 'faas.name': 'express-fn' });
+      expect(spans.find((s) => s.name === 'gated-step')!.parentSpanId).toBe(
+        spans.find((s) => s.name === 'gated-turn')!.spanId,
+      );
     }
   });
 
   it('a span recorded right after res.json() in the same turn still goes out with the response', async () => {
     const handler = serverless(app({ serverless: true }));
-    expect(await handler(httpEvent('/after-send'), lambdaContext('req-1'))).toMatchObject({ statusCode: 200, body: '{"sent":true}' });
+    expect(await handler(httpEvent('/after-send'), lambdaContext('req-1'))).toMatchObject({
+      statusCode: 200,
+      body: '{"sent":true}',
+    });
     expect(names(receiver.spans)).toEqual(['express-after-send']);
   });
 
@@ -208,15 +221,23 @@ describe('serverless, in-process behind serverless-http and serverless-express',
   ])('telemetry failures never fail the request: %s', async (_label, fault) => {
     receiver.setFault(fault);
     const handler = serverless(app({ serverless: true, flushTimeoutMillis: 300 }));
-    expect(await handler(httpEvent('/chat'), lambdaContext('req-f'))).toMatchObject({ statusCode: 200, body: '{"reply":"hello","convo":"c1"}' });
-    expect(await handler(httpEvent('/fail'), lambdaContext('req-g'))).toMatchObject({ statusCode: 500, body: '{"error":"route failed"}' });
+    expect(await handler(httpEvent('/chat'), lambdaContext('req-f'))).toMatchObject({
+      statusCode: 200,
+      body: '{"reply":"hello","convo":"c1"}',
+    });
+    expect(await handler(httpEvent('/fail'), lambdaContext('req-g'))).toMatchObject({
+      statusCode: 500,
+      body: '{"error":"route failed"}',
+    });
     receiver.setFault(undefined);
   });
 
   it('inside wrapHandler it defers to it: one flush, after serverless-http finished', async () => {
     // serverless-http's `response` hook runs after the response finished: an Express-level flush
     // at res.end() would have shipped the route's spans in a request of their own.
-    const handler = wrapHandler(serverless(app({ serverless: true }), { response: () => void sdk.trackAi({ event: 'express-response-hook' }) }));
+    const handler = wrapHandler(
+      serverless(app({ serverless: true }), { response: () => void sdk.trackAi({ event: 'express-response-hook' }) }),
+    );
     expect(await handler(httpEvent('/chat'), lambdaContext('req-w'))).toMatchObject({ statusCode: 200 });
     expect(names(receiver.spans)).toEqual(['express-llm', 'express-response-hook', 'express-turn']);
     expect(receiver.requests).toHaveLength(1);
@@ -239,10 +260,17 @@ describe('serverless-http under the freezing Lambda harness', { timeout: 30_000 
   it('every span of the request arrives before the freeze, with the invocation attributes', async () => {
     const fn = await lambda('handler');
     const result = await fn.invoke(httpEvent('/chat', 'convo=h1'));
-    expect(result).toMatchObject({ outcome: 'success', result: { statusCode: 200, body: '{"reply":"hello","convo":"h1"}' } });
+    expect(result).toMatchObject({
+      outcome: 'success',
+      result: { statusCode: 200, body: '{"reply":"hello","convo":"h1"}' },
+    });
     expect(names(receiver.spans)).toEqual(['express-llm', 'express-turn']);
     for (const span of receiver.spans) {
-      expect(span.attributes).toMatchObject({ 'faas.invocation_id': result.requestId, 'faas.coldstart': true, 'faas.name': 'harness-function' });
+      expect(span.attributes).toMatchObject({
+        'faas.invocation_id': result.requestId,
+        'faas.coldstart': true,
+        'faas.name': 'harness-function',
+      });
     }
   });
 
@@ -262,7 +290,10 @@ describe('serverless-http under the freezing Lambda harness', { timeout: 30_000 
 
   it('behind @codegenie/serverless-express too', async () => {
     const fn = await lambda('codegenie');
-    expect(await fn.invoke(httpEvent('/chat', 'convo=cg'))).toMatchObject({ outcome: 'success', result: { statusCode: 200 } });
+    expect(await fn.invoke(httpEvent('/chat', 'convo=cg'))).toMatchObject({
+      outcome: 'success',
+      result: { statusCode: 200 },
+    });
     expect(names(receiver.spans)).toEqual(['express-llm', 'express-turn']);
   });
 
@@ -278,17 +309,34 @@ describe('serverless-http under the freezing Lambda harness', { timeout: 30_000 
 });
 
 describe("detachment from the host's own OpenTelemetry (child process)", () => {
-  interface HostSpan { name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; url: string }
+  interface HostSpan {
+    name: string;
+    kind: number;
+    traceId: string;
+    spanId: string;
+    parentSpanId?: string;
+    url: string;
+  }
 
-  it('our spans are roots outside the host trace, and our exports are not traced by the host', { timeout: 30_000 }, async () => {
-    const child = spawn(process.execPath, [fixture('express-host.mjs')], { cwd: ROOT, env: { PATH: process.env.PATH, RECEIVER_URL: receiver.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  it('our spans are roots outside the host trace, and our exports are not traced by the host', {
+    timeout: 30_000,
+  }, async () => {
+    const child = spawn(process.execPath, [fixture('express-host.mjs')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, RECEIVER_URL: receiver.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code, stderr).toBe(0);
-    const out = JSON.parse(stdout.trim().split('\n').pop()!) as { longRunning: { status: number }; serverless: { status: number }; hostSpans: HostSpan[] };
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      longRunning: { status: number };
+      serverless: { status: number };
+      hostSpans: HostSpan[];
+    };
     expect(out.longRunning.status).toBe(200);
     expect(out.serverless.status).toBe(200);
 
@@ -301,7 +349,12 @@ describe("detachment from the host's own OpenTelemetry (child process)", () => {
     expect(host.map((s) => s.name).filter((n) => n.startsWith('host-'))).toEqual([]);
 
     const ours = receiver.spans;
-    expect(names(ours)).toEqual(['host-long-running-llm', 'host-long-running-turn', 'host-serverless-llm', 'host-serverless-turn']);
+    expect(names(ours)).toEqual([
+      'host-long-running-llm',
+      'host-long-running-turn',
+      'host-serverless-llm',
+      'host-serverless-turn',
+    ]);
     const hostTraces = new Set(host.map((s) => s.traceId));
     const hostIds = new Set(host.map((s) => s.spanId));
     for (const span of ours) {

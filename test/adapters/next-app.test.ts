@@ -25,7 +25,13 @@ let serverLog = '';
 function run(args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [NEXT_BIN, ...args], {
     cwd: APP,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (serverLog += d));
@@ -87,10 +93,16 @@ afterAll(async () => {
 });
 
 describe('a real Next.js app traced by @vercel/otel', () => {
-  it('our spans arrive after the response, as roots, and neither trace contains the other', { timeout: 60_000 }, async () => {
+  it('our spans arrive after the response, as roots, and neither trace contains the other', {
+    timeout: 60_000,
+  }, async () => {
     // Our endpoint holds its answer: a flush before the response would hold the response too.
     ours.setFault({ kind: 'delay', millis: 2000, times: 1 });
-    const res = await fetch(`${baseUrl}/api/chat`, { method: 'POST', body: JSON.stringify({ prompt: 'hi', convo: 'next-c1' }), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${baseUrl}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'hi', convo: 'next-c1' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status, serverLog).toBe(200);
     expect(await res.json()).toEqual({ reply: 'hello', convo: 'next-c1' });
     // The response is complete while our export is still unanswered: it went out through after().
@@ -130,7 +142,10 @@ async function waitForHostFetch() {
   for (;;) {
     const spans = [...host.spans];
     if (spans.some((s) => JSON.stringify(s.attributes).includes('/control'))) return spans;
-    if (performance.now() - started > 20_000) throw new Error(`No host span for the route's fetch; host spans: ${spans.map((s) => s.name).join(', ')}\n${serverLog}`);
+    if (performance.now() - started > 20_000)
+      throw new Error(
+        `No host span for the route's fetch; host spans: ${spans.map((s) => s.name).join(', ')}\n${serverLog}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

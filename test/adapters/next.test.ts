@@ -25,7 +25,12 @@ beforeEach(() => {
 
 const names = (spans: ReceivedSpan[] = receiver.spans) => spans.map((s) => s.name).sort();
 const request = (body?: unknown) =>
-  new Request('http://localhost/api/chat', body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  new Request(
+    'http://localhost/api/chat',
+    body === undefined
+      ? {}
+      : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+  );
 
 /** A route that records a trajectory with one LLM call, and answers JSON. */
 const chat = async (req: Request) => {
@@ -66,10 +71,13 @@ describe('long-running server (no serverless platform detected)', () => {
 
 describe('serverless, neither after() nor waitUntil available', () => {
   it('a response without a body: flushed before the handler resolves', async () => {
-    const DELETE = wrapRouteHandler(async (_req: Request) => {
-      sdk.trackAi({ event: 'next-delete' });
-      return new Response(null, { status: 204 });
-    }, { serverless: true });
+    const DELETE = wrapRouteHandler(
+      async (_req: Request) => {
+        sdk.trackAi({ event: 'next-delete' });
+        return new Response(null, { status: 204 });
+      },
+      { serverless: true },
+    );
     const res = await DELETE(request());
     expect(res.status).toBe(204);
     expect(names()).toEqual(['next-delete']);
@@ -95,10 +103,13 @@ describe('serverless, neither after() nor waitUntil available', () => {
 
   it('a handler error is rethrown unchanged after the flush, recorded on the spans left open', async () => {
     const failure = new Error('model unavailable');
-    const POST = wrapRouteHandler(async (_req: Request) => {
-      sdk.begin({ event: 'next-open-turn' });
-      throw failure;
-    }, { serverless: true });
+    const POST = wrapRouteHandler(
+      async (_req: Request) => {
+        sdk.begin({ event: 'next-open-turn' });
+        throw failure;
+      },
+      { serverless: true },
+    );
     await expect(POST(request())).rejects.toBe(failure);
     const [turn] = receiver.spans;
     expect(turn).toMatchObject({ name: 'next-open-turn', status: { code: 2, message: 'model unavailable' } });
@@ -110,17 +121,23 @@ describe('serverless, neither after() nor waitUntil available', () => {
     ['notFound()', () => notFound()],
   ])('%s passes through unchanged and is not recorded as an error', async (_label, control) => {
     let thrown: unknown;
-    const GET = wrapRouteHandler(async (_req: Request) => {
-      sdk.begin({ event: 'next-control-turn' });
-      try {
-        control();
-      } catch (error) {
-        thrown = error;
-        throw error;
-      }
-      return new Response('unreachable');
-    }, { serverless: true });
-    const outcome = await GET(request()).then(() => undefined, (error: unknown) => error);
+    const GET = wrapRouteHandler(
+      async (_req: Request) => {
+        sdk.begin({ event: 'next-control-turn' });
+        try {
+          control();
+        } catch (error) {
+          thrown = error;
+          throw error;
+        }
+        return new Response('unreachable');
+      },
+      { serverless: true },
+    );
+    const outcome = await GET(request()).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(outcome).toBe(thrown);
     expect(String((outcome as { digest?: string }).digest)).toMatch(/^NEXT_(REDIRECT|HTTP_ERROR_FALLBACK)/);
     const [turn] = receiver.spans;
@@ -142,44 +159,49 @@ describe('serverless, neither after() nor waitUntil available', () => {
   });
 });
 
-describe.each(['@next/request-context', '@vercel/request-context'])('serverless, the platform provides waitUntil (%s)', (symbolName) => {
-  const pending: Promise<unknown>[] = [];
-  const holder = globalThis as unknown as Record<symbol, unknown>;
-  beforeEach(() => {
-    pending.length = 0;
-    holder[Symbol.for(symbolName)] = { get: () => ({ waitUntil: (promise: Promise<unknown>) => void pending.push(promise) }) };
-  });
-  afterEach(() => {
-    delete holder[Symbol.for(symbolName)];
-  });
+describe.each(['@next/request-context', '@vercel/request-context'])(
+  'serverless, the platform provides waitUntil (%s)',
+  (symbolName) => {
+    const pending: Promise<unknown>[] = [];
+    const holder = globalThis as unknown as Record<symbol, unknown>;
+    beforeEach(() => {
+      pending.length = 0;
+      holder[Symbol.for(symbolName)] = {
+        get: () => ({ waitUntil: (promise: Promise<unknown>) => void pending.push(promise) }),
+      };
+    });
+    afterEach(() => {
+      delete holder[Symbol.for(symbolName)];
+    });
 
-  const settledYet = async (promise: Promise<unknown>) => {
-    let settled = false;
-    void promise.then(() => (settled = true));
-    await Promise.resolve();
-    return settled;
-  };
+    const settledYet = async (promise: Promise<unknown>) => {
+      let settled = false;
+      void promise.then(() => (settled = true));
+      await Promise.resolve();
+      return settled;
+    };
 
-  it('the response is returned before the flush, which the platform waits for', async () => {
-    const POST = wrapRouteHandler(chat, { serverless: true });
-    const res = await POST(request({ prompt: 'hi' }));
-    expect(pending).toHaveLength(1);
-    expect(await res.json()).toEqual({ reply: 'hello' });
-    await pending[0];
-    expect(names()).toEqual(['next-llm', 'next-turn']);
-  });
+    it('the response is returned before the flush, which the platform waits for', async () => {
+      const POST = wrapRouteHandler(chat, { serverless: true });
+      const res = await POST(request({ prompt: 'hi' }));
+      expect(pending).toHaveLength(1);
+      expect(await res.json()).toEqual({ reply: 'hello' });
+      await pending[0];
+      expect(names()).toEqual(['next-llm', 'next-turn']);
+    });
 
-  it('a streamed body: the flush waits for the end of the stream but does not hold it', async () => {
-    const GET = wrapRouteHandler(streamed, { serverless: true });
-    const res = await GET(request());
-    expect(pending).toHaveLength(1);
-    expect(await settledYet(pending[0]!)).toBe(false);
-    expect(receiver.requests).toHaveLength(0);
-    expect(await res.text()).toBe('one two three');
-    await pending[0];
-    expect(names()).toEqual(['next-stream-done', 'next-stream-start']);
-  });
-});
+    it('a streamed body: the flush waits for the end of the stream but does not hold it', async () => {
+      const GET = wrapRouteHandler(streamed, { serverless: true });
+      const res = await GET(request());
+      expect(pending).toHaveLength(1);
+      expect(await settledYet(pending[0]!)).toBe(false);
+      expect(receiver.requests).toHaveLength(0);
+      expect(await res.text()).toBe('one two three');
+      await pending[0];
+      expect(names()).toEqual(['next-stream-done', 'next-stream-start']);
+    });
+  },
+);
 
 describe('the built entry without `next` installed', () => {
   let dir: string;
@@ -189,13 +211,20 @@ describe('the built entry without `next` installed', () => {
     cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'no-next', type: 'module' }));
     mkdirSync(path.join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
-    symlinkSync(path.join(ROOT, 'node_modules', '@opentelemetry', 'api'), path.join(dir, 'node_modules', '@opentelemetry', 'api'), 'dir');
+    symlinkSync(
+      path.join(ROOT, 'node_modules', '@opentelemetry', 'api'),
+      path.join(dir, 'node_modules', '@opentelemetry', 'api'),
+      'dir',
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(['esm', 'cjs'])('%s: loads, wraps, and flushes before the response completes', { timeout: 20_000 }, async (format) => {
-    const script = `
-      const load = (name) => ${format === 'esm' ? 'import(`./dist/${name}.js`)' : 'Promise.resolve(require(`./dist/${name}.cjs`))'};
+  it.each(['esm', 'cjs'])(
+    '%s: loads, wraps, and flushes before the response completes',
+    { timeout: 20_000 },
+    async (format) => {
+      const script = `
+      const load = (name) => ${format === 'esm' ? 'import("./dist/" + name + ".js")' : 'Promise.resolve(require("./dist/" + name + ".cjs"))'};
       const [{ wrapRouteHandler }, sdk] = await Promise.all([load('next'), load('index')]);
       let nextFound = true;
       try { await import('next/server.js'); } catch { nextFound = false; }
@@ -205,15 +234,20 @@ describe('the built entry without `next` installed', () => {
       const body = await res.json();
       console.log(JSON.stringify({ nextFound, body, exported: sdk.status().exported }));
       await sdk.shutdown();`;
-    const file = path.join(dir, `check-${format}.${format === 'esm' ? 'mjs' : 'cjs'}`);
-    writeFileSync(file, format === 'esm' ? script : `(async () => {${script}})();`);
-    const child = spawn(process.execPath, [file], { cwd: dir, env: { PATH: process.env.PATH, RECEIVER_URL: receiver.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    expect(await new Promise((resolve) => child.on('exit', resolve)), stderr).toBe(0);
-    expect(JSON.parse(stdout.trim())).toEqual({ nextFound: false, body: { ok: true }, exported: 1 });
-    expect(names()).toEqual([`next-absent-${format}`]);
-  });
+      const file = path.join(dir, `check-${format}.${format === 'esm' ? 'mjs' : 'cjs'}`);
+      writeFileSync(file, format === 'esm' ? script : `(async () => {${script}})();`);
+      const child = spawn(process.execPath, [file], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, RECEIVER_URL: receiver.url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      expect(await new Promise((resolve) => child.on('exit', resolve)), stderr).toBe(0);
+      expect(JSON.parse(stdout.trim())).toEqual({ nextFound: false, body: { ok: true }, exported: 1 });
+      expect(names()).toEqual([`next-absent-${format}`]);
+    },
+  );
 });

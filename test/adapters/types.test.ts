@@ -16,8 +16,12 @@ import { wrapRouteHandler } from '../../src/adapters/next.js';
 
 describe('adapter types against the frameworks’ own', () => {
   it('Middy 7.x and 6.x accept bentoMiddleware(), alone and with wrapHandler', () => {
-    const h7 = middy7(async (event: { name: string }, _context: Context) => ({ hello: event.name })).use(bentoMiddleware());
-    const h6 = middy6(async (event: { name: string }) => ({ hello: event.name })).use(bentoMiddleware({ flushTimeoutMillis: 500 }));
+    const h7 = middy7(async (event: { name: string }, _context: Context) => ({ hello: event.name })).use(
+      bentoMiddleware(),
+    );
+    const h6 = middy6(async (event: { name: string }) => ({ hello: event.name })).use(
+      bentoMiddleware({ flushTimeoutMillis: 500 }),
+    );
     const stacked = wrapHandler(middy7(async () => 'ok').use(bentoMiddleware()));
     expect([typeof h7, typeof h6, typeof stacked]).toEqual(['function', 'function', 'function']);
   });

@@ -5,7 +5,16 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { begin, flush, init, shutdown, toolSpan, trackAi, updateCurrentSpan, type BentoOptions } from '../../src/index.js';
+import {
+  begin,
+  flush,
+  init,
+  shutdown,
+  toolSpan,
+  trackAi,
+  updateCurrentSpan,
+  type BentoOptions,
+} from '../../src/index.js';
 import type { ReceivedSpan, TypedValue } from '../../src/dev/otlp.js';
 import { KEY, useReceiver } from './helpers.js';
 
@@ -17,7 +26,10 @@ function start(extra: BentoOptions = {}): void {
 
 let spanCounter = 0;
 
-async function recordProps(properties: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<ReceivedSpan> {
+async function recordProps(
+  properties: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<ReceivedSpan> {
   // Short: span names are bounded by maxAttributeValueLength too (16 in some tests here).
   const name = `s${++spanCounter}`;
   trackAi({ event: name, properties, ...extra });
@@ -34,7 +46,17 @@ describe('type fidelity', () => {
   beforeEach(() => start());
 
   it('primitives keep their type; integers as OTLP int, other numbers as double', async () => {
-    const span = await recordProps({ i: 17, neg: -3, zero: 0, big: 2 ** 53 - 1, d: 1.5, tiny: 1e-7, s: 'str', t: true, f: false });
+    const span = await recordProps({
+      i: 17,
+      neg: -3,
+      zero: 0,
+      big: 2 ** 53 - 1,
+      d: 1.5,
+      tiny: 1e-7,
+      s: 'str',
+      t: true,
+      f: false,
+    });
     expect(span.typedAttributes).toMatchObject({
       i: T('int', 17),
       neg: T('int', -3),
@@ -49,7 +71,13 @@ describe('type fidelity', () => {
   });
 
   it('homogeneous primitive arrays are kept as arrays of that type', async () => {
-    const span = await recordProps({ strs: ['a', 'b'], ints: [1, 2, 3], bools: [true, false], doubles: [0.5, 1.25], empty: [] });
+    const span = await recordProps({
+      strs: ['a', 'b'],
+      ints: [1, 2, 3],
+      bools: [true, false],
+      doubles: [0.5, 1.25],
+      empty: [],
+    });
     const arr = (values: TypedValue[]) => ({ type: 'array', values });
     expect(span.typedAttributes.strs).toEqual(arr([T('string', 'a'), T('string', 'b')] as TypedValue[]));
     expect(span.typedAttributes.ints).toEqual(arr([T('int', 1), T('int', 2), T('int', 3)] as TypedValue[]));
@@ -59,7 +87,12 @@ describe('type fidelity', () => {
   });
 
   it('objects and mixed arrays become a JSON string', async () => {
-    const span = await recordProps({ obj: { a: 1, b: [1, 'x'] }, mixed: [1, 'a', true], nested: [[1], [2]], withNull: [1, null] });
+    const span = await recordProps({
+      obj: { a: 1, b: [1, 'x'] },
+      mixed: [1, 'a', true],
+      nested: [[1], [2]],
+      withNull: [1, null],
+    });
     expect(span.typedAttributes.obj).toEqual(T('string', '{"a":1,"b":[1,"x"]}'));
     expect(span.typedAttributes.mixed).toEqual(T('string', '[1,"a",true]'));
     expect(span.typedAttributes.nested).toEqual(T('string', '[[1],[2]]'));
@@ -85,7 +118,10 @@ describe('hostile values never throw and get their documented encoding', () => {
       date: new Date(Date.UTC(2024, 4, 6, 7, 8, 9, 10)),
       badDate: new Date(Number.NaN),
       fn: function namedFn() {},
-      anon: (() => () => 1)(),
+      anon: (
+        () => () =>
+          1
+      )(),
       sym: Symbol('desc'),
       err,
       numsWithNaN: [1, Number.NaN],
@@ -121,13 +157,28 @@ describe('hostile values never throw and get their documented encoding', () => {
         throw new Error('getter');
       },
     });
-    const badToJson = { toJSON() {
-      throw new Error('toJSON');
-    } };
+    const badToJson = {
+      toJSON() {
+        throw new Error('toJSON');
+      },
+    };
     const revoked = Proxy.revocable({}, {});
     revoked.revoke();
-    const span = await recordProps({ circular, deep, getter, badToJson, revoked: revoked.proxy, map: new Map([['k', 1]]), set: new Set([1, 2]), typed: new Uint8Array([1, 2]) });
-    expect(JSON.parse(span.attributes.circular as string)).toEqual({ name: 'root', self: '[Circular]', list: ['[Circular]', { back: '[Circular]' }] });
+    const span = await recordProps({
+      circular,
+      deep,
+      getter,
+      badToJson,
+      revoked: revoked.proxy,
+      map: new Map([['k', 1]]),
+      set: new Set([1, 2]),
+      typed: new Uint8Array([1, 2]),
+    });
+    expect(JSON.parse(span.attributes.circular as string)).toEqual({
+      name: 'root',
+      self: '[Circular]',
+      list: ['[Circular]', { back: '[Circular]' }],
+    });
     expect(span.attributes.deep as string).toContain('[Truncated]');
     expect(JSON.parse(span.attributes.getter as string)).toEqual({ ok: 1, bad: '[Unserializable]' });
     expect(span.attributes.badToJson).toBe('"[Unserializable]"');
@@ -162,11 +213,18 @@ describe('hostile values never throw and get their documented encoding', () => {
   });
 
   it('__proto__ and constructor keys are data, never prototype pollution', async () => {
-    const hostile = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "a": 1}') as Record<string, unknown>;
-    const span = await recordProps({ ...hostile, nested: hostile, constructor: 'ctor', toString: 'ts' }, { input: hostile, output: hostile });
+    const hostile = JSON.parse(
+      '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "a": 1}',
+    ) as Record<string, unknown>;
+    const span = await recordProps(
+      { ...hostile, nested: hostile, constructor: 'ctor', toString: 'ts' },
+      { input: hostile, output: hostile },
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
-    expect(JSON.parse(span.attributes.nested as string)).toEqual(JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "a": 1}'));
+    expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+    expect(JSON.parse(span.attributes.nested as string)).toEqual(
+      JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "a": 1}'),
+    );
     expect(span.attributes.constructor).toBe('ctor');
     expect(span.attributes.toString).toBe('ts');
     expect(span.attributes.a).toBe(1);
@@ -211,7 +269,10 @@ describe('hostile values never throw and get their documented encoding', () => {
     trackAi({ event: 'e'.repeat(100) });
     toolSpan('t'.repeat(40)).end();
     await flush();
-    expect(receiver.spans.map((s) => s.name)).toEqual([`${'e'.repeat(32)}…[truncated 68 chars]`, `${'t'.repeat(32)}…[truncated 8 chars]`]);
+    expect(receiver.spans.map((s) => s.name)).toEqual([
+      `${'e'.repeat(32)}…[truncated 68 chars]`,
+      `${'t'.repeat(32)}…[truncated 8 chars]`,
+    ]);
   });
 
   it('does not cut a surrogate pair in half', async () => {
@@ -227,18 +288,43 @@ describe('property-based', () => {
   beforeEach(() => start({ maxAttributeValueLength: 256 }));
 
   const hostileValue = fc.oneof(
-    fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withObjectString: true, withBoxedValues: true }),
-    fc.constantFrom<unknown>(Number.NaN, Infinity, -Infinity, -0, Symbol('s'), () => 1, new Error('e'), new Date(Number.NaN), 2n ** 70n),
+    fc.anything({
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withNullPrototype: true,
+      withObjectString: true,
+      withBoxedValues: true,
+    }),
+    fc.constantFrom<unknown>(
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      Symbol('s'),
+      () => 1,
+      new Error('e'),
+      new Date(Number.NaN),
+      2n ** 70n,
+    ),
     fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'a'), fc.anything()),
   );
 
   it('trackAi never throws, whatever the property values, input and output', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.string(), hostileValue), hostileValue, hostileValue, async (properties, input, output) => {
-        const id = trackAi({ event: 'prop', properties, input, output });
-        expect(id).toMatch(/^[0-9a-f]{16}$/);
-        expect(id).not.toBe('0000000000000000');
-      }),
+      fc.asyncProperty(
+        fc.dictionary(fc.string(), hostileValue),
+        hostileValue,
+        hostileValue,
+        async (properties, input, output) => {
+          const id = trackAi({ event: 'prop', properties, input, output });
+          expect(id).toMatch(/^[0-9a-f]{16}$/);
+          expect(id).not.toBe('0000000000000000');
+        },
+      ),
       { numRuns: 300 },
     );
     const result = await flush();
@@ -250,7 +336,15 @@ describe('property-based', () => {
   it('non-object fields never throw either (property values of any kind at the top level)', () => {
     fc.assert(
       fc.property(hostileValue, hostileValue, hostileValue, hostileValue, (properties, userId, tags, usage) => {
-        expect(() => trackAi({ event: 'odd', properties: properties as Record<string, unknown>, userId: userId as string, tags: tags as string[], usage: usage as { inputTokens: number } })).not.toThrow();
+        expect(() =>
+          trackAi({
+            event: 'odd',
+            properties: properties as Record<string, unknown>,
+            userId: userId as string,
+            tags: tags as string[],
+            usage: usage as { inputTokens: number },
+          }),
+        ).not.toThrow();
       }),
       { numRuns: 200 },
     );
@@ -265,10 +359,22 @@ describe('property-based', () => {
     fraction.map((v) => ({ v, expected: { type: 'double', value: v } as TypedValue })),
     shortString.map((v) => ({ v, expected: { type: 'string', value: v } as TypedValue })),
     fc.boolean().map((v) => ({ v, expected: { type: 'bool', value: v } as TypedValue })),
-    fc.array(safeInt, { minLength: 1, maxLength: 5 }).map((v) => ({ v, expected: { type: 'array', values: v.map((x) => ({ type: 'int', value: x })) } as TypedValue })),
-    fc.array(shortString, { minLength: 1, maxLength: 5 }).map((v) => ({ v, expected: { type: 'array', values: v.map((x) => ({ type: 'string', value: x })) } as TypedValue })),
-    fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }).map((v) => ({ v, expected: { type: 'array', values: v.map((x) => ({ type: 'bool', value: x })) } as TypedValue })),
-    fc.array(fraction, { minLength: 1, maxLength: 5 }).map((v) => ({ v, expected: { type: 'array', values: v.map((x) => ({ type: 'double', value: x })) } as TypedValue })),
+    fc.array(safeInt, { minLength: 1, maxLength: 5 }).map((v) => ({
+      v,
+      expected: { type: 'array', values: v.map((x) => ({ type: 'int', value: x })) } as TypedValue,
+    })),
+    fc.array(shortString, { minLength: 1, maxLength: 5 }).map((v) => ({
+      v,
+      expected: { type: 'array', values: v.map((x) => ({ type: 'string', value: x })) } as TypedValue,
+    })),
+    fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }).map((v) => ({
+      v,
+      expected: { type: 'array', values: v.map((x) => ({ type: 'bool', value: x })) } as TypedValue,
+    })),
+    fc.array(fraction, { minLength: 1, maxLength: 5 }).map((v) => ({
+      v,
+      expected: { type: 'array', values: v.map((x) => ({ type: 'double', value: x })) } as TypedValue,
+    })),
   );
 
   it('primitives and homogeneous arrays arrive with value and type (protobuf and JSON)', async () => {
@@ -278,17 +384,24 @@ describe('property-based', () => {
       start({ protocol });
       const cases: { name: string; expected: Record<string, TypedValue> }[] = [];
       fc.assert(
-        fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== '__proto__'), typed, { maxKeys: 6 }), (dict) => {
-          const name = `typed-${cases.length}`;
-          const properties: Record<string, unknown> = {};
-          const expected: Record<string, TypedValue> = {};
-          for (const [k, { v, expected: e }] of Object.entries(dict)) {
-            properties[k] = v;
-            expected[k] = e;
-          }
-          trackAi({ event: name, properties });
-          cases.push({ name, expected });
-        }),
+        fc.property(
+          fc.dictionary(
+            fc.string({ minLength: 1, maxLength: 20 }).filter((k) => k !== '__proto__'),
+            typed,
+            { maxKeys: 6 },
+          ),
+          (dict) => {
+            const name = `typed-${cases.length}`;
+            const properties: Record<string, unknown> = {};
+            const expected: Record<string, TypedValue> = {};
+            for (const [k, { v, expected: e }] of Object.entries(dict)) {
+              properties[k] = v;
+              expected[k] = e;
+            }
+            trackAi({ event: name, properties });
+            cases.push({ name, expected });
+          },
+        ),
         { numRuns: 200 },
       );
       expect((await flush()).ok).toBe(true);

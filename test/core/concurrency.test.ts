@@ -3,7 +3,7 @@
  * random awaits in between; every child must land under its own trajectory, never a neighbour's.
  */
 import { expect, it } from 'vitest';
-import { begin, flush, init, shutdown, toolSpan, trackAi } from '../../src/index.js';
+import { begin, flush, init, toolSpan, trackAi } from '../../src/index.js';
 import { KEY, useReceiver } from './helpers.js';
 
 const receiver = useReceiver();

@@ -45,7 +45,9 @@ describe('resolveOptions precedence: argument > environment > default', () => {
     process.env.BENTOLABS_BASE_URL = 'http://env.example:1234';
     expect(resolveOptions({ apiKey: KEY }).baseUrl).toBe('http://env.example:1234');
     expect(resolveOptions({ apiKey: KEY, baseUrl: 'https://arg.example' }).baseUrl).toBe('https://arg.example');
-    expect(resolveOptions({ apiKey: KEY, baseUrl: 'https://arg.example' }).tracesUrl).toBe('https://arg.example/v1/traces');
+    expect(resolveOptions({ apiKey: KEY, baseUrl: 'https://arg.example' }).tracesUrl).toBe(
+      'https://arg.example/v1/traces',
+    );
   });
 
   it('protocol', () => {
@@ -78,10 +80,25 @@ describe('resolveOptions precedence: argument > environment > default', () => {
 
   it('pipeline numbers default to 2048 / 5000 / 512 / 10000 and take explicit values', () => {
     const d = resolveOptions({ apiKey: KEY });
-    expect([d.maxQueueSize, d.scheduledDelayMillis, d.maxExportBatchSize, d.exportTimeoutMillis]).toEqual([2048, 5000, 512, 10000]);
+    expect([d.maxQueueSize, d.scheduledDelayMillis, d.maxExportBatchSize, d.exportTimeoutMillis]).toEqual([
+      2048, 5000, 512, 10000,
+    ]);
     expect(d.maxAttributeValueLength).toBe(1024 * 1024);
-    const o = resolveOptions({ apiKey: KEY, maxQueueSize: 10, scheduledDelayMillis: 1, maxExportBatchSize: 5, exportTimeoutMillis: 99, maxAttributeValueLength: 100 });
-    expect([o.maxQueueSize, o.scheduledDelayMillis, o.maxExportBatchSize, o.exportTimeoutMillis, o.maxAttributeValueLength]).toEqual([10, 1, 5, 99, 100]);
+    const o = resolveOptions({
+      apiKey: KEY,
+      maxQueueSize: 10,
+      scheduledDelayMillis: 1,
+      maxExportBatchSize: 5,
+      exportTimeoutMillis: 99,
+      maxAttributeValueLength: 100,
+    });
+    expect([
+      o.maxQueueSize,
+      o.scheduledDelayMillis,
+      o.maxExportBatchSize,
+      o.exportTimeoutMillis,
+      o.maxAttributeValueLength,
+    ]).toEqual([10, 1, 5, 99, 100]);
   });
 
   it('an explicit undefined does not erase a default or the environment', () => {
@@ -178,7 +195,9 @@ describe('baseUrl', () => {
 
   it('drops a trailing slash (and keeps a path prefix)', () => {
     expect(resolveOptions({ apiKey: KEY, baseUrl: 'http://localhost:8080/' }).baseUrl).toBe('http://localhost:8080');
-    expect(resolveOptions({ apiKey: KEY, baseUrl: 'https://x.example/otel/' }).tracesUrl).toBe('https://x.example/otel/v1/traces');
+    expect(resolveOptions({ apiKey: KEY, baseUrl: 'https://x.example/otel/' }).tracesUrl).toBe(
+      'https://x.example/otel/v1/traces',
+    );
   });
 });
 
@@ -337,7 +356,10 @@ describe('init() and shutdown()', () => {
     trackAi({ event: 'after-init' });
     await flush();
     await until(() => receiver.spans.length >= 2, 'both spans');
-    expect(receiver.spanByName('after-init')?.attributes).toMatchObject({ 'gen_ai.user.id': 'configured-user', 'langfuse.tags': ['prod'] });
+    expect(receiver.spanByName('after-init')?.attributes).toMatchObject({
+      'gen_ai.user.id': 'configured-user',
+      'langfuse.tags': ['prod'],
+    });
     expect(receiver.spanByName('before-init')).toBeDefined();
   });
 
@@ -357,7 +379,12 @@ describe('init() and shutdown()', () => {
   it('after a failed init, status() still says where spans would go and with which key', () => {
     expect(() => init({ apiKey: 'sk_wrong_format_123456', baseUrl: 'https://eu.example.test/' })).toThrow();
     const s = status();
-    expect(s).toMatchObject({ initialised: false, baseUrl: 'https://eu.example.test', tracesUrl: 'https://eu.example.test/v1/traces', protocol: 'http/protobuf' });
+    expect(s).toMatchObject({
+      initialised: false,
+      baseUrl: 'https://eu.example.test',
+      tracesUrl: 'https://eu.example.test/v1/traces',
+      protocol: 'http/protobuf',
+    });
     expect(s.reason).toContain('initialisation failed');
     expect(JSON.stringify(s)).not.toContain('sk_wrong_format_123456');
   });

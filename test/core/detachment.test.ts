@@ -16,7 +16,8 @@ import { begin, flush, init, shutdown, toolSpan, trackAi } from '../../src/index
 import { KEY, useReceiver } from './helpers.js';
 
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
-const apiRegistry = () => ({ ...((globalThis as Record<symbol, object | undefined>)[API_GLOBAL] ?? {}) }) as Record<string, unknown>;
+const apiRegistry = () =>
+  ({ ...((globalThis as Record<symbol, object | undefined>)[API_GLOBAL] ?? {}) }) as Record<string, unknown>;
 
 const receiver = useReceiver();
 
@@ -90,7 +91,12 @@ describe('with a registered host provider', () => {
     expect(receiver.spans.some((s) => s.parentSpanId === hostSpanId)).toBe(false);
     // The host's exporter saw its own spans only.
     await hostProvider.forceFlush();
-    expect(hostExporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['host-inner', 'host-request']);
+    expect(
+      hostExporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['host-inner', 'host-request']);
     // And its globals are still its own.
     expect(trace.getTracerProvider()).toBe(providerBefore);
     expect(apiRegistry()).toEqual(registryBefore);
@@ -103,7 +109,8 @@ describe('our export requests are invisible to the host’s HTTP instrumentation
   const fixture = fileURLToPath(new URL('../fixtures/core/detach-http.mjs', import.meta.url));
 
   beforeAll(() => {
-    if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`)) throw new Error('dist/ is missing: run `npx tsup` before this test');
+    if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`))
+      throw new Error('dist/ is missing: run `npx tsup` before this test');
   });
 
   interface FixtureOutput {
@@ -118,14 +125,19 @@ describe('our export requests are invisible to the host’s HTTP instrumentation
 
   function runFixture(mode: 'esm' | 'cjs'): Promise<FixtureOutput> {
     return new Promise((resolve, reject) => {
-      execFile(process.execPath, [fixture, mode], { cwd: root, env: { ...process.env, RECEIVER_URL: receiver.url }, timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error) return reject(new Error(`fixture failed: ${error.message}\n${stderr}`));
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as FixtureOutput);
-        } catch {
-          reject(new Error(`fixture printed no JSON:\n${stdout}\n${stderr}`));
-        }
-      });
+      execFile(
+        process.execPath,
+        [fixture, mode],
+        { cwd: root, env: { ...process.env, RECEIVER_URL: receiver.url }, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          if (error) return reject(new Error(`fixture failed: ${error.message}\n${stderr}`));
+          try {
+            resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as FixtureOutput);
+          } catch {
+            reject(new Error(`fixture printed no JSON:\n${stdout}\n${stderr}`));
+          }
+        },
+      );
     });
   }
 

@@ -16,7 +16,8 @@ const CHILD_TIMEOUT_MILLIS = 20_000;
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
-  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`)) throw new Error('dist/ is missing: run `npx tsup` before this test');
+  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`))
+    throw new Error('dist/ is missing: run `npx tsup` before this test');
   receiver = await OtlpReceiver.start();
 });
 afterAll(async () => {
@@ -33,7 +34,11 @@ interface Exit {
   stderr: string;
 }
 
-function run(scenario: string, mode: 'esm' | 'cjs', opts: { signal?: NodeJS.Signals; env?: Record<string, string> } = {}): Promise<Exit> {
+function run(
+  scenario: string,
+  mode: 'esm' | 'cjs',
+  opts: { signal?: NodeJS.Signals; env?: Record<string, string> } = {},
+): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fixture, scenario, mode], {
       cwd: root,
@@ -62,7 +67,11 @@ function run(scenario: string, mode: 'esm' | 'cjs', opts: { signal?: NodeJS.Sign
   });
 }
 
-const names = (prefix: string) => [0, 1, 2].map((i) => `${prefix}-${i}`).concat(`${prefix}-traj`, 'tool').sort();
+const names = (prefix: string) =>
+  [0, 1, 2]
+    .map((i) => `${prefix}-${i}`)
+    .concat(`${prefix}-traj`, 'tool')
+    .sort();
 
 describe.each(['esm', 'cjs'] as const)('%s build', (mode) => {
   it('a script that records and ends without flush(): exits on its own and its spans arrive', async () => {
@@ -72,11 +81,14 @@ describe.each(['esm', 'cjs'] as const)('%s build', (mode) => {
     expect(receiver.spans.map((s) => s.name).sort()).toEqual(names(`natural-${mode}`));
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s to an idle process with queued spans: spans arrive, and it still dies by the signal', async (signal) => {
-    const exit = await run('signal', mode, { signal });
-    expect(exit).toMatchObject({ code: null, signal });
-    expect(receiver.spans.map((s) => s.name).sort()).toEqual(names(`signal-${mode}`));
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    '%s to an idle process with queued spans: spans arrive, and it still dies by the signal',
+    async (signal) => {
+      const exit = await run('signal', mode, { signal });
+      expect(exit).toMatchObject({ code: null, signal });
+      expect(receiver.spans.map((s) => s.name).sort()).toEqual(names(`signal-${mode}`));
+    },
+  );
 
   it('an app’s own SIGTERM handler keeps control of the exit; our hook still flushes', async () => {
     const exit = await run('host-handler', mode, { signal: 'SIGTERM' });
@@ -88,7 +100,9 @@ describe.each(['esm', 'cjs'] as const)('%s build', (mode) => {
 it('process.exit() right after recording cannot deliver, and the SDK says how many spans it lost', async () => {
   const exit = await run('process-exit', 'esm', { env: { LOG_LEVEL: 'warn' } });
   expect(exit).toMatchObject({ code: 3, signal: null });
-  expect(exit.stderr).toMatch(/5 span\(s\) were not delivered: the process exited \(process\.exit\(\)\) before they were flushed/);
+  expect(exit.stderr).toMatch(
+    /5 span\(s\) were not delivered: the process exited \(process\.exit\(\)\) before they were flushed/,
+  );
 });
 
 it('an endpoint that never answers does not keep the process alive past the export timeout', async () => {
@@ -110,8 +124,11 @@ it('ESM and CJS builds loaded together share one SDK instance and one async cont
   const { execFile } = await import('node:child_process');
   const dual = fileURLToPath(new URL('../fixtures/core/dual-package.mjs', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [dual], { cwd: root, env: { ...process.env, RECEIVER_URL: receiver.url }, timeout: CHILD_TIMEOUT_MILLIS }, (error, out, err) =>
-      error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+    execFile(
+      process.execPath,
+      [dual],
+      { cwd: root, env: { ...process.env, RECEIVER_URL: receiver.url }, timeout: CHILD_TIMEOUT_MILLIS },
+      (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
     ),
   );
   const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {

@@ -4,7 +4,13 @@
  */
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { expect, it, vi } from 'vitest';
-import { BentoAuthError, BentoConfigError, BentoLabsSpanProcessor, BentoLabsTraceExporter, status } from '../../src/index.js';
+import {
+  BentoAuthError,
+  BentoConfigError,
+  BentoLabsSpanProcessor,
+  BentoLabsTraceExporter,
+  status,
+} from '../../src/index.js';
 import { captureLogger, KEY, useReceiver } from './helpers.js';
 
 // These tests build their own processors and exporters; the SDK's singleton is never started.
@@ -50,7 +56,13 @@ it('logLevel: silent on a hand-built processor silences its failures', async () 
 });
 
 it('BentoLabsTraceExporter behind OpenTelemetry’s own BatchSpanProcessor', async () => {
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url, protocol: 'http/json', logLevel: 'silent' }))] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor(
+        new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url, protocol: 'http/json', logLevel: 'silent' }),
+      ),
+    ],
+  });
   provider.getTracer('t').startSpan('via-exporter').end();
   await provider.forceFlush();
   expect(receiver.spans.map((s) => s.name)).toEqual(['via-exporter']);
@@ -65,7 +77,9 @@ it('the exporter reports a failed export to its processor, and logs to its own l
   const provider = new BasicTracerProvider();
   const span = provider.getTracer('t').startSpan('rejected');
   span.end();
-  const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export([span as never], resolve));
+  const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
+    exporter.export([span as never], resolve),
+  );
   expect(result.code).toBe(1);
   expect(result.error?.message).toContain('400');
   expect(exporter.lastOutcome).toMatchObject({ ok: false, httpStatus: 400 });

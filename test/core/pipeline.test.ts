@@ -37,7 +37,11 @@ function expectAccounted(delivered = receiver.spans.length): void {
   expect(s.exported).toBe(delivered);
 }
 
-const turns = (n: number) => Array.from({ length: n }).reduce<Promise<void>>((p) => p.then(() => new Promise((r) => setImmediate(r))), Promise.resolve());
+const turns = (n: number) =>
+  Array.from({ length: n }).reduce<Promise<void>>(
+    (p) => p.then(() => new Promise((r) => setImmediate(r))),
+    Promise.resolve(),
+  );
 
 describe('queue and batches', () => {
   it('a full queue drops the OLDEST span, counts it and logs "Queue full, dropping span." once per interval', async () => {
@@ -163,12 +167,15 @@ describe('flush()', () => {
     expectAccounted();
   });
 
-  it.each([Infinity, Number.NaN, 2 ** 31])('flush({ timeoutMillis: %s }) waits for the export instead of a 1 ms timer', async (timeoutMillis) => {
-    start();
-    receiver.setFault({ kind: 'delay', millis: 100, times: 1 });
-    trackAi({ event: 'slow' });
-    expect(await flush({ timeoutMillis })).toEqual({ ok: true, exported: 1, dropped: 0 });
-  });
+  it.each([Infinity, Number.NaN, 2 ** 31])(
+    'flush({ timeoutMillis: %s }) waits for the export instead of a 1 ms timer',
+    async (timeoutMillis) => {
+      start();
+      receiver.setFault({ kind: 'delay', millis: 100, times: 1 });
+      trackAi({ event: 'slow' });
+      expect(await flush({ timeoutMillis })).toEqual({ ok: true, exported: 1, dropped: 0 });
+    },
+  );
 
   it('resolves {ok:true, exported:0} with nothing to do, and before init', async () => {
     expect(await flush()).toEqual({ ok: true, exported: 0, dropped: 0 });
@@ -346,7 +353,12 @@ describe('HTTP behaviour', () => {
 
   it('OTLP partial success: spans the endpoint rejected inside a 200 are counted as dropped', async () => {
     start({ protocol: 'http/json' });
-    receiver.setFault({ kind: 'status', status: 200, body: '{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}', times: 1 });
+    receiver.setFault({
+      kind: 'status',
+      status: 200,
+      body: '{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}',
+      times: 1,
+    });
     record(3);
     const result = await flush();
     expect(result).toMatchObject({ ok: false, exported: 1, dropped: 2 });

@@ -11,7 +11,6 @@ import {
   init,
   interaction,
   propagateAttributes,
-  shutdown,
   status,
   tool,
   toolSpan,
@@ -72,7 +71,13 @@ describe('attribute mapping (SPEC §4)', () => {
       experiment_id: 17,
       'custom.key': 'v',
     });
-    expect(span.typedAttributes['langfuse.tags']).toEqual({ type: 'array', values: [{ type: 'string', value: 'a' }, { type: 'string', value: 'b' }] });
+    expect(span.typedAttributes['langfuse.tags']).toEqual({
+      type: 'array',
+      values: [
+        { type: 'string', value: 'a' },
+        { type: 'string', value: 'b' },
+      ],
+    });
     expect(span.typedAttributes.experiment_id?.type).toBe('int');
     expect(span.parentSpanId).toBeUndefined();
   });
@@ -89,7 +94,17 @@ describe('attribute mapping (SPEC §4)', () => {
 
   it('omits every field that was not passed (no null, no empty)', async () => {
     trackAi({ event: 'bare' });
-    trackAi({ event: 'undefs', userId: undefined, convoId: undefined, model: undefined, provider: undefined, input: undefined, output: undefined, tags: undefined, properties: { gone: undefined, alsoGone: null } });
+    trackAi({
+      event: 'undefs',
+      userId: undefined,
+      convoId: undefined,
+      model: undefined,
+      provider: undefined,
+      input: undefined,
+      output: undefined,
+      tags: undefined,
+      properties: { gone: undefined, alsoGone: null },
+    });
     trackAi({ event: 'empties', userId: '', convoId: '', model: '', provider: '', tags: [] });
     const spans = await received();
     expect(one(spans, 'bare').attributes).toEqual({});
@@ -108,7 +123,12 @@ describe('attribute mapping (SPEC §4)', () => {
       event: 'clash',
       userId: 'real-user',
       model: 'real-model',
-      properties: { 'gen_ai.user.id': 'from-props', 'gen_ai.request.model': 'props-model', 'gen_ai.system': 'props-provider', user_id: 'kept' },
+      properties: {
+        'gen_ai.user.id': 'from-props',
+        'gen_ai.request.model': 'props-model',
+        'gen_ai.system': 'props-provider',
+        user_id: 'kept',
+      },
     });
     const span = one(await received(), 'clash');
     expect(span.attributes['gen_ai.user.id']).toBe('real-user');
@@ -237,7 +257,12 @@ describe('begin (trajectories)', () => {
     expect(llm.attributes['gen_ai.conversation.id']).toBe('c1');
     const s = one(spans, 'search');
     expect(s.parentSpanId).toBe(t.spanId);
-    expect(s.attributes).toMatchObject({ [SPAN_KIND]: 'tool', 'input.value': '{"q":"x"}', 'output.value': '["r1"]', hits: 1 });
+    expect(s.attributes).toMatchObject({
+      [SPAN_KIND]: 'tool',
+      'input.value': '{"q":"x"}',
+      'output.value': '["r1"]',
+      hits: 1,
+    });
     // finish() restored the context: a later call is a root again.
     expect(one(spans, 'after').parentSpanId).toBeUndefined();
   });
@@ -271,12 +296,17 @@ describe('begin (trajectories)', () => {
     }
     expect(caught).toBe(boom);
     const asyncBoom = new Error('async boom');
-    await expect(begin({ event: 'async-fail' }, async () => {
-      await Promise.resolve();
-      throw asyncBoom;
-    })).rejects.toBe(asyncBoom);
+    await expect(
+      begin({ event: 'async-fail' }, async () => {
+        await Promise.resolve();
+        throw asyncBoom;
+      }),
+    ).rejects.toBe(asyncBoom);
     const spans = await received();
-    for (const [name, message] of [['sync-fail', 'boom'], ['async-fail', 'async boom']] as const) {
+    for (const [name, message] of [
+      ['sync-fail', 'boom'],
+      ['async-fail', 'async boom'],
+    ] as const) {
       const span = one(spans, name);
       expect(span.status.code).toBe(2);
       const ex = span.events.find((e) => e.name === 'exception');
@@ -360,9 +390,11 @@ describe('toolSpan', () => {
         t.setOutput('set by hand');
         return 'returned';
       });
-      expect(() => toolSpan('broken', {}, () => {
-        throw boom;
-      })).toThrow(boom);
+      expect(() =>
+        toolSpan('broken', {}, () => {
+          throw boom;
+        }),
+      ).toThrow(boom);
     });
     const spans = await received();
     const traj = one(spans, 'traj');
@@ -407,13 +439,19 @@ describe('function wrappers', () => {
       trackAi({ event: 'inside-add' });
       return a + b;
     });
-    const asyncFn = interaction(async function ask(q: string) {
-      await Promise.resolve();
-      return `answer to ${q}`;
-    }, { event: 'ask_event' });
-    const quiet = interaction(function secret() {
-      return 'hidden';
-    }, { captureOutput: false });
+    const asyncFn = interaction(
+      async function ask(q: string) {
+        await Promise.resolve();
+        return `answer to ${q}`;
+      },
+      { event: 'ask_event' },
+    );
+    const quiet = interaction(
+      function secret() {
+        return 'hidden';
+      },
+      { captureOutput: false },
+    );
     expect(syncFn(2, 3)).toBe(5);
     expect(await asyncFn('life')).toBe('answer to life');
     expect(quiet()).toBe('hidden');
@@ -428,13 +466,19 @@ describe('function wrappers', () => {
     const add = tool(function add_numbers(a: number, b: number) {
       return a + b;
     });
-    const fetchIt = tool(async function fetch_it(url: string) {
-      await Promise.resolve();
-      return { url, status: 200 };
-    }, { name: 'http_get' });
-    const noCapture = tool(function private_tool(x: string) {
-      return x.toUpperCase();
-    }, { captureInput: false, captureOutput: false });
+    const fetchIt = tool(
+      async function fetch_it(url: string) {
+        await Promise.resolve();
+        return { url, status: 200 };
+      },
+      { name: 'http_get' },
+    );
+    const noCapture = tool(
+      function private_tool(x: string) {
+        return x.toUpperCase();
+      },
+      { captureInput: false, captureOutput: false },
+    );
     await begin({ event: 'agent' }, async () => {
       expect(add(1, 2)).toBe(3);
       expect(await fetchIt('https://x')).toEqual({ url: 'https://x', status: 200 });
@@ -442,9 +486,16 @@ describe('function wrappers', () => {
     });
     const spans = await received();
     const agent = one(spans, 'agent');
-    expect(one(spans, 'add_numbers').attributes).toMatchObject({ 'input.value': '[1,2]', 'output.value': '3', [SPAN_KIND]: 'tool' });
+    expect(one(spans, 'add_numbers').attributes).toMatchObject({
+      'input.value': '[1,2]',
+      'output.value': '3',
+      [SPAN_KIND]: 'tool',
+    });
     expect(one(spans, 'add_numbers').parentSpanId).toBe(agent.spanId);
-    expect(one(spans, 'http_get').attributes).toMatchObject({ 'input.value': '["https://x"]', 'output.value': '{"url":"https://x","status":200}' });
+    expect(one(spans, 'http_get').attributes).toMatchObject({
+      'input.value': '["https://x"]',
+      'output.value': '{"url":"https://x","status":200}',
+    });
     expect(one(spans, 'private_tool').attributes['input.value']).toBeUndefined();
     expect(one(spans, 'private_tool').attributes['output.value']).toBeUndefined();
   });
@@ -481,9 +532,18 @@ describe('identity helpers and precedence (SPEC §6)', () => {
     });
     updateCurrentTrace({ userId: 'nobody' }); // no trajectory: no-op, no throw
     const spans = await received();
-    expect(one(spans, 'traj').attributes).toMatchObject({ 'gen_ai.user.id': 'u-late', 'gen_ai.conversation.id': 's-late', 'langfuse.tags': ['t1'], plan: 'pro' });
+    expect(one(spans, 'traj').attributes).toMatchObject({
+      'gen_ai.user.id': 'u-late',
+      'gen_ai.conversation.id': 's-late',
+      'langfuse.tags': ['t1'],
+      plan: 'pro',
+    });
     expect(one(spans, 'before-update').attributes['gen_ai.user.id']).toBeUndefined();
-    expect(one(spans, 'after-update').attributes).toMatchObject({ 'gen_ai.user.id': 'u-late', 'gen_ai.conversation.id': 's-late', 'langfuse.tags': ['t1'] });
+    expect(one(spans, 'after-update').attributes).toMatchObject({
+      'gen_ai.user.id': 'u-late',
+      'gen_ai.conversation.id': 's-late',
+      'langfuse.tags': ['t1'],
+    });
   });
 
   it('updateCurrentSpan patches the innermost open Bento span', async () => {
@@ -514,7 +574,11 @@ describe('identity helpers and precedence (SPEC §6)', () => {
     trackAi({ event: 'outside' });
     const spans = await received();
     for (const name of ['inside', 'traj-inside', 'nested']) {
-      expect(one(spans, name).attributes).toMatchObject({ 'gen_ai.user.id': 'p-user', 'gen_ai.conversation.id': 'p-session', 'langfuse.tags': ['p'] });
+      expect(one(spans, name).attributes).toMatchObject({
+        'gen_ai.user.id': 'p-user',
+        'gen_ai.conversation.id': 'p-session',
+        'langfuse.tags': ['p'],
+      });
     }
     expect(one(spans, 'outside').attributes['gen_ai.user.id']).toBeUndefined();
   });
@@ -544,7 +608,11 @@ describe('identity helpers and precedence (SPEC §6)', () => {
   });
 
   it('init source functions returning the wrong type are ignored for that span', async () => {
-    start({ userId: (() => 42) as never, sessionId: (async () => 'later') as never, tags: (() => 'not-an-array') as never });
+    start({
+      userId: (() => 42) as never,
+      sessionId: (async () => 'later') as never,
+      tags: (() => 'not-an-array') as never,
+    });
     trackAi({ event: 'odd-sources' });
     const span = one(await received(), 'odd-sources');
     expect(span.attributes['gen_ai.user.id']).toBe('42');
@@ -569,7 +637,11 @@ describe('identity helpers and precedence (SPEC §6)', () => {
     fail = false;
     trackAi({ event: 'three' });
     const spans = await received();
-    expect(one(spans, 'one').attributes).toMatchObject({ 'gen_ai.user.id': 'user-1', 'gen_ai.conversation.id': 'sess', 'langfuse.tags': ['dyn'] });
+    expect(one(spans, 'one').attributes).toMatchObject({
+      'gen_ai.user.id': 'user-1',
+      'gen_ai.conversation.id': 'sess',
+      'langfuse.tags': ['dyn'],
+    });
     expect(one(spans, 'two').attributes['gen_ai.user.id']).toBe('user-2');
     expect(one(spans, 'two').attributes['gen_ai.conversation.id']).toBeUndefined();
     expect(one(spans, 'three').attributes['gen_ai.conversation.id']).toBe('sess');

@@ -14,7 +14,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
   // Loud on purpose: a skipped browser test is easy to miss. In CI it fails instead (below).
-  console.error(`\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. Install it with \`apt-get install -y chromium\`.\n`);
+  console.error(
+    `\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. Install it with \`apt-get install -y chromium\`.\n`,
+  );
 }
 
 const API_KEY = 'bl_pk_test_dashboard_4242';
@@ -22,7 +24,11 @@ const CONVO = 'conv_8f3a21';
 const USER = 'user_ada';
 const TURNS: Array<[string, string, string]> = [
   ['What are your shipping times?', 'shipping', 'Orders ship within 24 hours; express delivery takes 1-2 days.'],
-  ["If the jacket doesn't fit, how do I get a refund?", 'refund', 'Refunds are issued within 5 business days to the original payment method.'],
+  [
+    "If the jacket doesn't fit, how do I get a refund?",
+    'refund',
+    'Refunds are issued within 5 business days to the original payment method.',
+  ],
   ['How do I reset my password?', 'password', 'Reset your password from Settings > Security > Reset password.'],
 ];
 
@@ -42,15 +48,31 @@ async function recordConversation(): Promise<void> {
       const started = Date.now();
       await work(35);
       trackAi({
-        event: 'llm_call', model: 'gpt-4o-mini', provider: 'openai', startTime: started,
-        input: [{ role: 'system', content: 'You are a helpful support assistant.' }, { role: 'user', content: message }],
-        output: answer, usage: { inputTokens: 48, outputTokens: 19 }, properties: { temperature: 0.2 },
+        event: 'llm_call',
+        model: 'gpt-4o-mini',
+        provider: 'openai',
+        startTime: started,
+        input: [
+          { role: 'system', content: 'You are a helpful support assistant.' },
+          { role: 'user', content: message },
+        ],
+        output: answer,
+        usage: { inputTokens: 48, outputTokens: 19 },
+        properties: { temperature: 0.2 },
       });
       turn.update({ output: answer });
     });
   }
   // Another user, another model, so the filters have something to tell apart.
-  trackAi({ event: 'summarize_ticket', userId: 'user_bo', convoId: 'conv_71c0de', model: 'claude-3-5-haiku', provider: 'anthropic', input: 'Ticket #1182: parcel arrived damaged', output: 'Customer reports damaged parcel; wants a replacement.' });
+  trackAi({
+    event: 'summarize_ticket',
+    userId: 'user_bo',
+    convoId: 'conv_71c0de',
+    model: 'claude-3-5-haiku',
+    provider: 'anthropic',
+    input: 'Ticket #1182: parcel arrived damaged',
+    output: 'Customer reports damaged parcel; wants a replacement.',
+  });
   const result = await flush();
   if (!result.ok) throw new Error(`flush failed: ${JSON.stringify(result)}`);
 }
@@ -62,13 +84,25 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing; CI must install chromium (apt-get install -y chromium) before the tests.`);
+    if (!haveChromium)
+      throw new Error(
+        `${CHROMIUM} is missing; CI must install chromium (apt-get install -y chromium) before the tests.`,
+      );
     dev = await startDev(path.join(tempDir(), 'spans.ndjson'));
     init({ apiKey: API_KEY, baseUrl: dev.url });
     await recordConversation();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -100,14 +134,17 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
   test('a trajectory: its span tree and every attribute of the tool span', async () => {
     await page.locator('[data-testid=session-turn]').nth(1).locator('a.name').click();
     await page.locator('[data-testid=trace-view]').waitFor();
-    const names = await page.locator('[data-testid=span-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span-name')));
+    const names = await page
+      .locator('[data-testid=span-row]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span-name')));
     expect(names[0]).toBe('chat_turn');
     expect(names.slice(1)).toEqual(['search_docs', 'llm_call']); // children by start time
 
     await page.locator('[data-testid=span-row][data-span-name=search_docs]').click();
     const detail = page.locator('[data-testid=span-detail][data-span-name=search_docs]');
     await detail.waitFor();
-    const attr = (key: string) => detail.locator(`[data-testid=span-attributes] [data-testid=attr-row][data-key="${key}"] td`).textContent();
+    const attr = (key: string) =>
+      detail.locator(`[data-testid=span-attributes] [data-testid=attr-row][data-key="${key}"] td`).textContent();
     await expect(attr('openinference.span.kind')).resolves.toBe('tool');
     await expect(attr('search.topic')).resolves.toBe('refund');
     await expect(attr('search.hits')).resolves.toBe('1');
@@ -149,7 +186,15 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
     await page.locator('[data-testid=live-status].on').waitFor();
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
 
-    trackAi({ event: 'live_update_probe', userId: 'user_cy', convoId: 'conv_live', model: 'gpt-4o', provider: 'openai', input: 'ping', output: 'pong' });
+    trackAi({
+      event: 'live_update_probe',
+      userId: 'user_cy',
+      convoId: 'conv_live',
+      model: 'gpt-4o',
+      provider: 'openai',
+      input: 'ping',
+      output: 'pong',
+    });
     await flush();
 
     await page.locator('[data-testid=trace-row]', { hasText: 'live_update_probe' }).waitFor();

@@ -9,9 +9,13 @@ import { describe, expect, test } from 'vitest';
 import { CliProcess, ROOT } from './helpers.js';
 
 function demo(args: string[]): Promise<{ code: number | null; out: string }> {
-  const proc = new CliProcess(spawn(process.execPath, [path.join(ROOT, 'scripts/demo.mjs'), '--no-setup', ...args], {
-    cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  const proc = new CliProcess(
+    spawn(process.execPath, [path.join(ROOT, 'scripts/demo.mjs'), '--no-setup', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   return proc.exited.then((code) => ({ code, out: proc.stdout + proc.stderr }));
 }
 

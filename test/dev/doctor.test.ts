@@ -27,7 +27,8 @@ const check = (report: DoctorJson, id: string) => {
   if (!found) throw new Error(`no check ${id} in ${JSON.stringify(report.checks)}`);
   return found;
 };
-const problems = (report: DoctorJson) => report.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => c.id);
+const problems = (report: DoctorJson) =>
+  report.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => c.id);
 
 describe('bentolabs doctor', () => {
   test('healthy: key, URL, reachability, both encodings ok; exit 0; its test spans really arrived', async () => {
@@ -38,13 +39,24 @@ describe('bentolabs doctor', () => {
     expect(report.keyPrefix).toBe('bl_pk_…9876');
     expect(check(report, 'api_key').detail).not.toContain(KEY);
     expect(report.baseUrl).toBe(dev.url);
-    for (const id of ['sdk', 'enabled', 'api_key', 'base_url', 'deployment', 'reachable', 'auth', 'protobuf', 'json']) expect(check(report, id).status, id).toBe('ok');
-    const { spans } = await getJson<{ spans: Array<{ name: string; attributes: Record<string, unknown> }> }>(`${dev.url}/api/spans`);
-    expect(spans.filter((s) => s.name === 'bentolabs.doctor').map((s) => s.attributes['bentolabs.doctor.protocol']).sort()).toEqual(['http/json', 'http/protobuf']);
+    for (const id of ['sdk', 'enabled', 'api_key', 'base_url', 'deployment', 'reachable', 'auth', 'protobuf', 'json'])
+      expect(check(report, id).status, id).toBe('ok');
+    const { spans } = await getJson<{ spans: Array<{ name: string; attributes: Record<string, unknown> }> }>(
+      `${dev.url}/api/spans`,
+    );
+    expect(
+      spans
+        .filter((s) => s.name === 'bentolabs.doctor')
+        .map((s) => s.attributes['bentolabs.doctor.protocol'])
+        .sort(),
+    ).toEqual(['http/json', 'http/protobuf']);
   });
 
   test('the text report lists each check and says there are no problems', async () => {
-    const run = spawnSync(process.execPath, [cliPath(), 'doctor'], { env: { PATH: process.env.PATH, BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: dev.url }, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cliPath(), 'doctor'], {
+      env: { PATH: process.env.PATH, BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: dev.url },
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/✓ API key\s+bl_pk_…9876/);
     expect(run.stdout).toContain('No problems found.');
@@ -53,13 +65,19 @@ describe('bentolabs doctor', () => {
   test('no key in this process', async () => {
     const { code, report } = await runDoctor({ BENTOLABS_BASE_URL: dev.url });
     expect(code).toBe(1);
-    expect(check(report, 'api_key')).toMatchObject({ status: 'fail', detail: 'BENTOLABS_API_KEY is not set in this process' });
+    expect(check(report, 'api_key')).toMatchObject({
+      status: 'fail',
+      detail: 'BENTOLABS_API_KEY is not set in this process',
+    });
     expect(check(report, 'api_key').fix).toMatch(/BENTOLABS_API_KEY=bl_pk_/);
     expect(check(report, 'auth').status).toBe('skip');
   });
 
   test('a key of the wrong format, never printed whole', async () => {
-    const { code, report, stdout } = await runDoctor({ BENTOLABS_API_KEY: 'sk_live_secret_abcdef', BENTOLABS_BASE_URL: dev.url });
+    const { code, report, stdout } = await runDoctor({
+      BENTOLABS_API_KEY: 'sk_live_secret_abcdef',
+      BENTOLABS_BASE_URL: dev.url,
+    });
     expect(code).toBe(1);
     expect(check(report, 'api_key').status).toBe('fail');
     expect(check(report, 'api_key').detail).toMatch(/start with `bl_pk_`/);
@@ -73,7 +91,10 @@ describe('bentolabs doctor', () => {
         s.close(() => resolve(p));
       });
     });
-    const { code, report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: `http://127.0.0.1:${port}` });
+    const { code, report } = await runDoctor({
+      BENTOLABS_API_KEY: KEY,
+      BENTOLABS_BASE_URL: `http://127.0.0.1:${port}`,
+    });
     expect(code).toBe(1);
     expect(check(report, 'reachable')).toMatchObject({ status: 'fail' });
     expect(check(report, 'reachable').detail).toContain('ECONNREFUSED');
@@ -148,7 +169,11 @@ describe('bentolabs doctor', () => {
   });
 
   test('BENTOLABS_ENABLED=false disables the SDK', async () => {
-    const { code, report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: dev.url, BENTOLABS_ENABLED: 'false' });
+    const { code, report } = await runDoctor({
+      BENTOLABS_API_KEY: KEY,
+      BENTOLABS_BASE_URL: dev.url,
+      BENTOLABS_ENABLED: 'false',
+    });
     expect(code).toBe(1);
     expect(check(report, 'enabled')).toMatchObject({ status: 'fail' });
     expect(check(report, 'enabled').fix).toMatch(/Unset BENTOLABS_ENABLED/);
@@ -168,14 +193,22 @@ describe('bentolabs doctor', () => {
   });
 
   test('http:// to another host warns that the key travels in clear text', async () => {
-    const { code, report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: 'http://bentolabs-doctor-test.invalid' });
+    const { code, report } = await runDoctor({
+      BENTOLABS_API_KEY: KEY,
+      BENTOLABS_BASE_URL: 'http://bentolabs-doctor-test.invalid',
+    });
     expect(code).toBe(1);
     expect(check(report, 'base_url')).toMatchObject({ status: 'warn', fix: 'Use an https:// URL.' });
     expect(check(report, 'reachable').status).toBe('fail');
   });
 
   test('--api-key and --base-url override the environment, like init() arguments', async () => {
-    const { code, report } = await runDoctor({ BENTOLABS_API_KEY: 'nope', BENTOLABS_BASE_URL: 'localhost:1' }, ['--api-key', KEY, '--base-url', dev.url]);
+    const { code, report } = await runDoctor({ BENTOLABS_API_KEY: 'nope', BENTOLABS_BASE_URL: 'localhost:1' }, [
+      '--api-key',
+      KEY,
+      '--base-url',
+      dev.url,
+    ]);
     expect(code).toBe(0);
     expect(check(report, 'api_key').detail).toContain('from --api-key');
   });

@@ -39,30 +39,55 @@ async function recordTurn(convoId: string, userId: string, message: string): Pro
       tool.setOutput([{ topic: 'refund', text: 'Refunds take 5 days.' }]);
       tool.setAttribute('docs.count', 1);
     });
-    trackAi({ event: 'llm_call', model: 'gpt-4o-mini', provider: 'openai', input: [{ role: 'user', content: message }], output: 'Refunds take 5 days.', usage: { inputTokens: 12, outputTokens: 6 } });
+    trackAi({
+      event: 'llm_call',
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      input: [{ role: 'user', content: message }],
+      output: 'Refunds take 5 days.',
+      usage: { inputTokens: 12, outputTokens: 6 },
+    });
     turn.update({ output: 'Refunds take 5 days.' });
   });
   return traceEvent;
 }
 
-const spansOf = (query: string) => getJson<{ spans: StoredSpan[] }>(`${dev.url}/api/spans${query}`).then((r) => r.spans);
+const spansOf = (query: string) =>
+  getJson<{ spans: StoredSpan[] }>(`${dev.url}/api/spans${query}`).then((r) => r.spans);
 
 /** Hand-written OTLP/JSON, for orderings the SDK would not produce on its own. */
-function otlpJson(spans: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; attrs?: Record<string, string> }>): string {
+function otlpJson(
+  spans: Array<{
+    traceId: string;
+    spanId: string;
+    parentSpanId?: string;
+    name: string;
+    attrs?: Record<string, string>;
+  }>,
+): string {
   const now = BigInt(Date.now()) * 1_000_000n;
   return JSON.stringify({
-    resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw-test' } }] },
-      scopeSpans: [{
-        scope: { name: 'raw' },
-        spans: spans.map((s, i) => ({
-          traceId: s.traceId, spanId: s.spanId, ...(s.parentSpanId && { parentSpanId: s.parentSpanId }), name: s.name, kind: 1,
-          startTimeUnixNano: String(now + BigInt(i) * 1000n), endTimeUnixNano: String(now + 5_000_000n),
-          attributes: Object.entries(s.attrs ?? {}).map(([key, v]) => ({ key, value: { stringValue: v } })),
-          status: {},
-        })),
-      }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'raw-test' } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'raw' },
+            spans: spans.map((s, i) => ({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              ...(s.parentSpanId && { parentSpanId: s.parentSpanId }),
+              name: s.name,
+              kind: 1,
+              startTimeUnixNano: String(now + BigInt(i) * 1000n),
+              endTimeUnixNano: String(now + 5_000_000n),
+              attributes: Object.entries(s.attrs ?? {}).map(([key, v]) => ({ key, value: { stringValue: v } })),
+              status: {},
+            })),
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -82,18 +107,38 @@ describe('ingest through the real SDK', () => {
     const traceId = spans[0]!.traceId;
     expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
 
-    const { roots, trace } = await getJson<{ trace: TraceSummary; roots: SpanNode[] }>(`${dev.url}/api/traces/${traceId}`);
+    const { roots, trace } = await getJson<{ trace: TraceSummary; roots: SpanNode[] }>(
+      `${dev.url}/api/traces/${traceId}`,
+    );
     expect(roots).toHaveLength(1);
     expect(roots[0]).toMatchObject({ name: 'chat_turn', category: 'trajectory' });
-    expect(roots[0]!.children.map((c) => [c.name, c.category])).toEqual([['search_docs', 'tool'], ['llm_call', 'llm']]);
+    expect(roots[0]!.children.map((c) => [c.name, c.category])).toEqual([
+      ['search_docs', 'tool'],
+      ['llm_call', 'llm'],
+    ]);
     const tool = roots[0]!.children[0]!;
     // Every attribute, typed: the tool's own integer attribute stays an int.
-    expect(tool.attributes).toMatchObject({ 'openinference.span.kind': 'tool', 'docs.count': 1, 'gen_ai.conversation.id': convoId, 'gen_ai.user.id': 'user-ada' });
+    expect(tool.attributes).toMatchObject({
+      'openinference.span.kind': 'tool',
+      'docs.count': 1,
+      'gen_ai.conversation.id': convoId,
+      'gen_ai.user.id': 'user-ada',
+    });
     expect(tool.typedAttributes['docs.count']).toEqual({ type: 'int', value: 1 });
-    expect(trace).toMatchObject({ spanCount: 3, userIds: ['user-ada'], convoIds: [convoId], models: ['gpt-4o-mini'], providers: ['openai'] });
+    expect(trace).toMatchObject({
+      spanCount: 3,
+      userIds: ['user-ada'],
+      convoIds: [convoId],
+      models: ['gpt-4o-mini'],
+      providers: ['openai'],
+    });
 
     // Durable: the NDJSON file has the same spans, each with receivedAt.
-    const lines = fs.readFileSync(dataFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StoredSpan);
+    const lines = fs
+      .readFileSync(dataFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StoredSpan);
     const fromFile = lines.filter((l) => l.traceId === traceId);
     expect(fromFile.map((s) => s.spanId).sort()).toEqual(spans.map((s) => s.spanId).sort());
     expect(fromFile.every((s) => !Number.isNaN(Date.parse(s.receivedAt)))).toBe(true);
@@ -116,17 +161,27 @@ describe('ingest through the real SDK', () => {
     expect(await flush()).toMatchObject({ ok: true, exported: 3 });
     const spans = await spansOf('?convoId=convo-json');
     expect(spans.map((s) => s.name).sort()).toEqual(['chat_turn', 'llm_call', 'search_docs']);
-    expect(spans.find((s) => s.name === 'llm_call')!.attributes).toMatchObject({ 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.system': 'openai', 'gen_ai.usage.input_tokens': 12 });
+    expect(spans.find((s) => s.name === 'llm_call')!.attributes).toMatchObject({
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.system': 'openai',
+      'gen_ai.usage.input_tokens': 12,
+    });
     expect((await getJson<{ requests: { json: number } }>(`${dev.url}/healthz`)).requests.json).toBeGreaterThan(before);
   });
 });
 
 describe('the OTLP endpoint answers like the hosted service', () => {
   const traceId = 'aa'.repeat(16);
-  const body = otlpJson([{ traceId, spanId: '1'.repeat(16), name: 'gzip_root', attrs: { 'gen_ai.user.id': 'user-gz' } }]);
+  const body = otlpJson([
+    { traceId, spanId: '1'.repeat(16), name: 'gzip_root', attrs: { 'gen_ai.user.id': 'user-gz' } },
+  ]);
 
   test('a gzip JSON body is accepted; the answer is an empty JSON response', async () => {
-    const res = await post(gzipSync(body), { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const res = await post(gzipSync(body), {
+      authorization: `Bearer ${API_KEY}`,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({});
@@ -135,7 +190,10 @@ describe('the OTLP endpoint answers like the hosted service', () => {
 
   test('protobuf success is an empty application/x-protobuf body', async () => {
     // An empty ExportTraceServiceRequest is zero bytes: valid, and carries no spans.
-    const res = await post(new Uint8Array(), { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-protobuf' });
+    const res = await post(new Uint8Array(), {
+      authorization: `Bearer ${API_KEY}`,
+      'content-type': 'application/x-protobuf',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
     expect((await res.arrayBuffer()).byteLength).toBe(0);
@@ -159,7 +217,10 @@ describe('the OTLP endpoint answers like the hosted service', () => {
     const text = await post(body, { authorization: `Bearer ${API_KEY}`, 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
 
-    const garbage = await post('{"resourceSpans": 7}', { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' });
+    const garbage = await post('{"resourceSpans": 7}', {
+      authorization: `Bearer ${API_KEY}`,
+      'content-type': 'application/json',
+    });
     expect(garbage.status).toBe(400);
 
     // The terminal says why a request was refused.
@@ -169,8 +230,20 @@ describe('the OTLP endpoint answers like the hosted service', () => {
   test('children that arrive before their root attach to it; late children print as an addendum', async () => {
     const t = 'bb'.repeat(16);
     const root = { traceId: t, spanId: 'a'.repeat(16), name: 'agent_run' };
-    const early = { traceId: t, spanId: 'b'.repeat(16), parentSpanId: root.spanId, name: 'early_tool', attrs: { 'openinference.span.kind': 'tool' } };
-    const late = { traceId: t, spanId: 'c'.repeat(16), parentSpanId: root.spanId, name: 'late_llm', attrs: { 'gen_ai.request.model': 'claude-x', 'gen_ai.system': 'anthropic' } };
+    const early = {
+      traceId: t,
+      spanId: 'b'.repeat(16),
+      parentSpanId: root.spanId,
+      name: 'early_tool',
+      attrs: { 'openinference.span.kind': 'tool' },
+    };
+    const late = {
+      traceId: t,
+      spanId: 'c'.repeat(16),
+      parentSpanId: root.spanId,
+      name: 'late_llm',
+      attrs: { 'gen_ai.request.model': 'claude-x', 'gen_ai.system': 'anthropic' },
+    };
     const headers = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
     const from = dev.stdout.length;
 
@@ -193,20 +266,34 @@ describe('JSON API', () => {
     init({ apiKey: API_KEY, baseUrl: dev.url });
     await recordTurn('convo-api', 'user-cy', 'first question');
     await recordTurn('convo-api', 'user-cy', 'second question');
-    trackAi({ event: 'standalone', userId: 'user-dee', model: 'claude-3-5-sonnet', provider: 'anthropic', input: 'hi', output: 'hello' });
+    trackAi({
+      event: 'standalone',
+      userId: 'user-dee',
+      model: 'claude-3-5-sonnet',
+      provider: 'anthropic',
+      input: 'hi',
+      output: 'hello',
+    });
     expect(await flush()).toMatchObject({ ok: true });
 
     const byUser = await spansOf('?userId=user-cy');
     expect(byUser).toHaveLength(6);
     expect((await spansOf('?provider=anthropic&userId=user-dee')).map((s) => s.name)).toEqual(['standalone']);
-    expect((await spansOf('?model=claude-3-5-sonnet&userId=user-cy'))).toHaveLength(0);
+    expect(await spansOf('?model=claude-3-5-sonnet&userId=user-cy')).toHaveLength(0);
 
     const { traces } = await getJson<{ traces: TraceSummary[] }>(`${dev.url}/api/traces?convoId=convo-api`);
     expect(traces).toHaveLength(2);
     expect(traces[0]!.root!.input).toBe('second question'); // newest first
-    expect(traces[0]!.root).toMatchObject({ name: 'chat_turn', category: 'trajectory', userId: 'user-cy', convoId: 'convo-api' });
+    expect(traces[0]!.root).toMatchObject({
+      name: 'chat_turn',
+      category: 'trajectory',
+      userId: 'user-cy',
+      convoId: 'convo-api',
+    });
     // Trace-level filter: the model sits on a child, the trace still matches.
-    expect((await getJson<{ traces: TraceSummary[] }>(`${dev.url}/api/traces?convoId=convo-api&model=gpt-4o-mini`)).traces).toHaveLength(2);
+    expect(
+      (await getJson<{ traces: TraceSummary[] }>(`${dev.url}/api/traces?convoId=convo-api&model=gpt-4o-mini`)).traces,
+    ).toHaveLength(2);
 
     const { sessions } = await getJson<{ sessions: SessionSummary[] }>(`${dev.url}/api/sessions`);
     const session = sessions.find((s) => s.convoId === 'convo-api')!;
@@ -214,7 +301,11 @@ describe('JSON API', () => {
     expect(session.traceIds).toEqual(traces.map((t) => t.traceId));
 
     const { users } = await getJson<{ users: UserSummary[] }>(`${dev.url}/api/users`);
-    expect(users.find((u) => u.userId === 'user-cy')).toMatchObject({ traceCount: 2, spanCount: 6, convoIds: ['convo-api'] });
+    expect(users.find((u) => u.userId === 'user-cy')).toMatchObject({
+      traceCount: 2,
+      spanCount: 6,
+      convoIds: ['convo-api'],
+    });
     expect(users.find((u) => u.userId === 'user-dee')).toMatchObject({ traceCount: 1, convoIds: [] });
 
     const text = await (await fetch(`${dev.url}/api/traces/${traces[0]!.traceId}?format=text`)).text();
@@ -236,7 +327,11 @@ describe('JSON API', () => {
         if (end !== -1) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = frame.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = frame
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           if (data) return JSON.parse(data);
           continue;
         }
@@ -264,8 +359,13 @@ describe('durability and options', () => {
     dev = await startDev(dataFile);
     await dev.waitFor(new RegExp(`\\(${before.length} span\\(s\\) loaded\\)`));
     const after = await spansOf('');
-    expect(after.map((s) => `${s.traceId}:${s.spanId}`).sort()).toEqual(before.map((s) => `${s.traceId}:${s.spanId}`).sort());
-    expect(after.find((s) => s.name === 'search_docs')!.typedAttributes['docs.count']).toEqual({ type: 'int', value: 1 });
+    expect(after.map((s) => `${s.traceId}:${s.spanId}`).sort()).toEqual(
+      before.map((s) => `${s.traceId}:${s.spanId}`).sort(),
+    );
+    expect(after.find((s) => s.name === 'search_docs')!.typedAttributes['docs.count']).toEqual({
+      type: 'int',
+      value: 1,
+    });
     // And it keeps appending.
     init({ apiKey: API_KEY, baseUrl: dev.url });
     trackAi({ event: 'after_restart' });
@@ -274,15 +374,39 @@ describe('durability and options', () => {
   });
 
   test('--api-key requires that exact key (403 otherwise); --reject-protobuf answers 415 to protobuf', async () => {
-    const strict = await startDev(path.join(dir, 'strict.ndjson'), ['--api-key', 'bl_pk_only_this_one_1234', '--reject-protobuf']);
+    const strict = await startDev(path.join(dir, 'strict.ndjson'), [
+      '--api-key',
+      'bl_pk_only_this_one_1234',
+      '--reject-protobuf',
+    ]);
     try {
       const body = otlpJson([{ traceId: 'cc'.repeat(16), spanId: 'd'.repeat(16), name: 'strict' }]);
-      const wrong = await fetch(`${strict.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body });
+      const wrong = await fetch(`${strict.url}/v1/traces`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body,
+      });
       expect(wrong.status).toBe(403);
       expect(await wrong.json()).toMatchObject({ error: 'api_key_rejected' });
       const right = { authorization: 'Bearer bl_pk_only_this_one_1234' };
-      expect((await fetch(`${strict.url}/v1/traces`, { method: 'POST', headers: { ...right, 'content-type': 'application/json' }, body })).status).toBe(200);
-      expect((await fetch(`${strict.url}/v1/traces`, { method: 'POST', headers: { ...right, 'content-type': 'application/x-protobuf' }, body: new Uint8Array() })).status).toBe(415);
+      expect(
+        (
+          await fetch(`${strict.url}/v1/traces`, {
+            method: 'POST',
+            headers: { ...right, 'content-type': 'application/json' },
+            body,
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (
+          await fetch(`${strict.url}/v1/traces`, {
+            method: 'POST',
+            headers: { ...right, 'content-type': 'application/x-protobuf' },
+            body: new Uint8Array(),
+          })
+        ).status,
+      ).toBe(415);
     } finally {
       await strict.stop();
     }
@@ -290,7 +414,11 @@ describe('durability and options', () => {
 
   test('a port in use is a clear error', async () => {
     const port = new URL(dev.url).port;
-    const clash = spawnSync(process.execPath, [cliPath(), 'dev', '--port', port, '--data', path.join(dir, 'clash.ndjson')], { encoding: 'utf8', timeout: 15_000 });
+    const clash = spawnSync(
+      process.execPath,
+      [cliPath(), 'dev', '--port', port, '--data', path.join(dir, 'clash.ndjson')],
+      { encoding: 'utf8', timeout: 15_000 },
+    );
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain(`port ${port} is already in use`);
   });

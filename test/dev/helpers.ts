@@ -28,7 +28,11 @@ export function cliPath(): string {
   const cli = path.join(dist, 'cli.js');
   const dashboard = path.join(dist, 'dashboard', 'index.html');
   const sources = Math.max(...SOURCES.map((s) => newestMtime(path.join(ROOT, s))));
-  if (fs.existsSync(cli) && fs.existsSync(dashboard) && Math.min(fs.statSync(cli).mtimeMs, fs.statSync(dashboard).mtimeMs) >= sources) {
+  if (
+    fs.existsSync(cli) &&
+    fs.existsSync(dashboard) &&
+    Math.min(fs.statSync(cli).mtimeMs, fs.statSync(dashboard).mtimeMs) >= sources
+  ) {
     return (built = cli);
   }
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bentolabs-cli-'));
@@ -56,10 +60,12 @@ export class CliProcess {
       this.stderr += chunk;
       this.wake();
     });
-    this.exited = new Promise((resolve) => child.on('exit', (code) => {
-      resolve(code);
-      this.wake();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.on('exit', (code) => {
+        resolve(code);
+        this.wake();
+      }),
+    );
   }
 
   private wake(): void {
@@ -67,8 +73,12 @@ export class CliProcess {
   }
 
   /** Resolves with the first match of `pattern` in stdout (after `from`), failing after `timeoutMillis`. */
-  waitFor(pattern: RegExp, options: { from?: number; stream?: 'stdout' | 'stderr'; timeoutMillis?: number } = {}): Promise<RegExpMatchArray> {
-    const read = () => (options.stream === 'stderr' ? this.stderr : this.stdout).slice(options.from ?? 0).match(pattern);
+  waitFor(
+    pattern: RegExp,
+    options: { from?: number; stream?: 'stdout' | 'stderr'; timeoutMillis?: number } = {},
+  ): Promise<RegExpMatchArray> {
+    const read = () =>
+      (options.stream === 'stderr' ? this.stderr : this.stdout).slice(options.from ?? 0).match(pattern);
     return new Promise((resolve, reject) => {
       const check = () => {
         const m = read();
@@ -77,7 +87,11 @@ export class CliProcess {
           resolve(m);
         } else if (this.child.exitCode !== null) {
           done();
-          reject(new Error(`Process exited (${this.child.exitCode}) before ${pattern} appeared.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+          reject(
+            new Error(
+              `Process exited (${this.child.exitCode}) before ${pattern} appeared.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -104,7 +118,11 @@ export interface DevProcess extends CliProcess {
 }
 
 /** `node cli.js dev --port 0 --data <file> ...args`, resolved once it printed its URL. */
-export async function startDev(dataFile: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<DevProcess> {
+export async function startDev(
+  dataFile: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DevProcess> {
   const child = spawn(process.execPath, [cliPath(), 'dev', '--port', '0', '--data', dataFile, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -115,7 +133,10 @@ export async function startDev(dataFile: string, args: string[] = [], env: NodeJ
 }
 
 /** `node cli.js doctor --json` with exactly `env` (plus PATH), parsed. */
-export async function runDoctor(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; report: DoctorJson; stdout: string }> {
+export async function runDoctor(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; report: DoctorJson; stdout: string }> {
   const child = spawn(process.execPath, [cliPath(), 'doctor', '--json', '--timeout', '3000', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,7 +155,13 @@ export interface DoctorJson {
   sdkVersion: string;
   baseUrl?: string;
   keyPrefix?: string;
-  checks: Array<{ id: string; status: 'ok' | 'info' | 'warn' | 'fail' | 'skip'; title: string; detail: string; fix?: string }>;
+  checks: Array<{
+    id: string;
+    status: 'ok' | 'info' | 'warn' | 'fail' | 'skip';
+    title: string;
+    detail: string;
+    fix?: string;
+  }>;
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -10,16 +10,31 @@ import { describe, expect, test } from 'vitest';
 import { cliPath, ROOT } from './helpers.js';
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-const importsOf = (source: string) => [...source.matchAll(/(?:^|[^\w.])(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2] ?? m[3]!);
+const importsOf = (source: string) =>
+  [
+    ...source.matchAll(
+      /(?:^|[^\w.])(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
 
 describe('entry point isolation', () => {
   test('nothing in src/core, src/adapters or src/index.ts imports src/dev or src/cli', () => {
-    const sdkFiles = [...files(path.join(ROOT, 'src/core')), ...files(path.join(ROOT, 'src/adapters')), path.join(ROOT, 'src/index.ts')].filter((f) => f.endsWith('.ts'));
+    const sdkFiles = [
+      ...files(path.join(ROOT, 'src/core')),
+      ...files(path.join(ROOT, 'src/adapters')),
+      path.join(ROOT, 'src/index.ts'),
+    ].filter((f) => f.endsWith('.ts'));
     expect(sdkFiles.length).toBeGreaterThan(5);
-    const offenders = sdkFiles.flatMap((f) => importsOf(fs.readFileSync(f, 'utf8')).filter((s) => /(^|\/)(dev|cli)\//.test(s)).map((s) => `${path.relative(ROOT, f)} imports ${s}`));
+    const offenders = sdkFiles.flatMap((f) =>
+      importsOf(fs.readFileSync(f, 'utf8'))
+        .filter((s) => /(^|\/)(dev|cli)\//.test(s))
+        .map((s) => `${path.relative(ROOT, f)} imports ${s}`),
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -36,7 +51,9 @@ describe('entry point isolation', () => {
   });
 
   test.runIf(fs.existsSync(path.join(ROOT, 'dist/index.js')))('the SDK build carries no dev-server code', () => {
-    for (const f of files(path.join(ROOT, 'dist')).filter((f) => /\.(c?js)$/.test(f) && !f.endsWith('cli.js') && !f.includes(`${path.sep}dashboard${path.sep}`))) {
+    for (const f of files(path.join(ROOT, 'dist')).filter(
+      (f) => /\.(c?js)$/.test(f) && !f.endsWith('cli.js') && !f.includes(`${path.sep}dashboard${path.sep}`),
+    )) {
       const text = fs.readFileSync(f, 'utf8');
       expect(text, path.relative(ROOT, f)).not.toContain('startDevServer');
       expect(text, path.relative(ROOT, f)).not.toContain('bentolabs dev endpoint');

@@ -13,9 +13,18 @@ function span(fields: Partial<ReceivedSpan> & { name: string }): ReceivedSpan {
   seq++;
   const start = 1_700_000_000_000_000_000n + BigInt(seq) * 1_000_000n;
   return {
-    traceId: 'ab'.repeat(16), spanId: seq.toString(16).padStart(16, '0'), kind: 1,
-    startTimeUnixNano: String(start), endTimeUnixNano: String(start + 2_000_000n), durationMillis: 2,
-    attributes: {}, typedAttributes: {}, events: [], status: { code: 0 }, resource: {}, scope: { name: 't' },
+    traceId: 'ab'.repeat(16),
+    spanId: seq.toString(16).padStart(16, '0'),
+    kind: 1,
+    startTimeUnixNano: String(start),
+    endTimeUnixNano: String(start + 2_000_000n),
+    durationMillis: 2,
+    attributes: {},
+    typedAttributes: {},
+    events: [],
+    status: { code: 0 },
+    resource: {},
+    scope: { name: 't' },
     ...fields,
   };
 }

@@ -79,7 +79,12 @@ describe.skipIf(process.platform === 'win32')('wrapHandler with callback-style h
     const { result } = await run('contextShape');
     expect(result).toMatchObject({
       outcome: 'success',
-      result: { spreadRequestId: 'req-contextShape', jsonRequestId: 'req-contextShape', remaining: 'number', waits: true },
+      result: {
+        spreadRequestId: 'req-contextShape',
+        jsonRequestId: 'req-contextShape',
+        remaining: 'number',
+        waits: true,
+      },
     });
   });
 });

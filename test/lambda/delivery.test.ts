@@ -22,7 +22,14 @@ describe.skipIf(process.platform === 'win32')('wrapHandler delivers before the f
 
       // Read at the freeze: nothing more can arrive, so this is exactly what was delivered.
       const mine = spansOf(otlp.spans, requestId);
-      expect(mine.map((s) => s.name).sort()).toEqual(['agent_turn', 'calc', 'final_answer', 'llm_call', 'lookup', 'sub_agent']);
+      expect(mine.map((s) => s.name).sort()).toEqual([
+        'agent_turn',
+        'calc',
+        'final_answer',
+        'llm_call',
+        'lookup',
+        'sub_agent',
+      ]);
       expect(otlp.spans).toHaveLength(6 * i);
 
       const root = byName(mine, 'agent_turn');
@@ -131,7 +138,10 @@ describe.skipIf(process.platform === 'win32')('wrapHandler delivers before the f
     expect(results.map((r) => r.result)).toEqual([{ id: 'slow' }, { id: 'fast' }]);
     expect(otlp.spans).toHaveLength(8);
 
-    for (const [i, who] of [[0, 'slow'], [1, 'fast']] as const) {
+    for (const [i, who] of [
+      [0, 'slow'],
+      [1, 'fast'],
+    ] as const) {
       const requestId = results[i]!.requestId;
       const mine = spansOf(otlp.spans, requestId);
       expect(mine.map((s) => s.name).sort()).toEqual(['llm_call', 'nested', 'tool', 'turn']);

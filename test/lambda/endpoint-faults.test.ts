@@ -12,7 +12,7 @@ const ANSWER = { statusCode: 200, body: 'answer to q' };
 const UNDELIVERED = /flush|deliver|export|pending|dropped/i;
 
 describe.skipIf(process.platform === 'win32')('wrapHandler when the endpoint misbehaves', { timeout: 20_000 }, () => {
-  test('nothing listening at the endpoint: success with the handler\'s result, the loss is logged', async () => {
+  test("nothing listening at the endpoint: success with the handler's result, the loss is logged", async () => {
     const fn = await lambda(await deadUrl(), { module: 'agent.mjs', exportName: 'simpleTurn', timeoutMillis: 3000 });
 
     const result = await fn.invoke({ q: 'q' });
@@ -38,7 +38,7 @@ describe.skipIf(process.platform === 'win32')('wrapHandler when the endpoint mis
     expect(otlp.spans).toHaveLength(0);
   });
 
-  test('an endpoint that never answers: success with the handler\'s result, the pending spans are logged', async () => {
+  test("an endpoint that never answers: success with the handler's result, the pending spans are logged", async () => {
     const otlp = await receiver();
     otlp.setFault({ kind: 'hang' });
     const fn = await lambda(otlp.url, { module: 'agent.mjs', exportName: 'simpleTurn', timeoutMillis: 3000 });

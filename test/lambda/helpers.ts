@@ -18,7 +18,8 @@ export const API_KEY = 'bl_pk_test_0000000000';
 /** Fixtures load dist/ through the package's self-reference; a stale or missing build would mislead. */
 export function requireBuild(): void {
   for (const file of ['index.js', 'lambda.js']) {
-    if (!fs.existsSync(path.join(ROOT, 'dist', file))) throw new Error(`dist/${file} is missing: run \`npx tsup\` before the Lambda tests.`);
+    if (!fs.existsSync(path.join(ROOT, 'dist', file)))
+      throw new Error(`dist/${file} is missing: run \`npx tsup\` before the Lambda tests.`);
   }
 }
 
@@ -34,7 +35,10 @@ export async function receiver(): Promise<OtlpReceiver> {
 }
 
 /** Starts a harness on `module` (a fixture name or an absolute path) with the SDK pointed at `baseUrl`; stopped after the test. */
-export async function lambda(baseUrl: string, options: Omit<LambdaHarnessOptions, 'handlerModule'> & { module: string }): Promise<LambdaHarness> {
+export async function lambda(
+  baseUrl: string,
+  options: Omit<LambdaHarnessOptions, 'handlerModule'> & { module: string },
+): Promise<LambdaHarness> {
   const { module, env, ...rest } = options;
   requireBuild();
   const started = await LambdaHarness.start({
@@ -61,7 +65,10 @@ export function spansOf(spans: readonly ReceivedSpan[], requestId: string): Rece
 
 export function byName(spans: readonly ReceivedSpan[], name: string): ReceivedSpan {
   const found = spans.filter((s) => s.name === name);
-  if (found.length !== 1) throw new Error(`Expected exactly one span named ${name}, got ${found.length} (of ${spans.map((s) => s.name).join(', ') || 'none'})`);
+  if (found.length !== 1)
+    throw new Error(
+      `Expected exactly one span named ${name}, got ${found.length} (of ${spans.map((s) => s.name).join(', ') || 'none'})`,
+    );
   return found[0]!;
 }
 

@@ -45,7 +45,7 @@ describe.skipIf(process.platform === 'win32')('wrapHandler with response streami
     expect(spansOf(otlp.spans, 'req-late').map((s) => s.name)).toEqual(['late_chunk']);
   });
 
-  test('the wrapper keeps the runtime\'s streaming markers, so the runtime passes it a response stream', () => {
+  test("the wrapper keeps the runtime's streaming markers, so the runtime passes it a response stream", () => {
     const handler = Object.assign(async () => undefined, { [STREAMING]: 'response', [HIGH_WATER_MARK]: 1024 });
     const wrapped = wrapHandler(handler) as unknown as Record<symbol, unknown>;
     expect(wrapped).not.toBe(handler);

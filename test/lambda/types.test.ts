@@ -68,7 +68,9 @@ function publishedDeclarations(): string[] {
     const text = fs.readFileSync(file, 'utf8');
     for (const [, spec] of text.matchAll(/from\s+['"](\.[^'"]+)['"]/g)) {
       const base = path.resolve(path.dirname(file), spec!);
-      const candidate = [base.replace(/\.c?js$/, (ext) => (ext === '.cjs' ? '.d.cts' : '.d.ts')), `${base}.d.ts`].find((f) => fs.existsSync(f));
+      const candidate = [base.replace(/\.c?js$/, (ext) => (ext === '.cjs' ? '.d.cts' : '.d.ts')), `${base}.d.ts`].find(
+        (f) => fs.existsSync(f),
+      );
       if (candidate) visit(candidate);
     }
   };
@@ -108,7 +110,8 @@ describe('published types of @bentolabs/sdk/lambda', { timeout: 30_000 }, () => 
     const files = publishedDeclarations();
     expect(files.length).toBeGreaterThanOrEqual(2);
     // Any way a declaration file can pull a package in: import/export from, import(), require, reference.
-    const reference = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|<reference\s+types\s*=\s*)['"](?:@types\/)?aws-lambda['"/]/;
+    const reference =
+      /(?:from\s*|import\s*\(\s*|require\s*\(\s*|<reference\s+types\s*=\s*)['"](?:@types\/)?aws-lambda['"/]/;
     for (const file of files) expect(fs.readFileSync(file, 'utf8'), path.basename(file)).not.toMatch(reference);
     // The regex itself would catch the import @types/aws-lambda users write.
     expect(`import type { Context } from 'aws-lambda';`).toMatch(reference);

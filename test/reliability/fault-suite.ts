@@ -21,7 +21,11 @@ export interface FaultSuite {
   start(extra?: BentoOptions): void;
   record(n?: number): void;
   /** Record, flush (bounded by a 3x guard), wait until idle; the flush result and the requests it caused. */
-  round(flushTimeout?: number): Promise<{ result: Awaited<ReturnType<typeof boundedFlush>>['result']; millis: number; requests: OtlpReceiver['requests'] }>;
+  round(flushTimeout?: number): Promise<{
+    result: Awaited<ReturnType<typeof boundedFlush>>['result'];
+    millis: number;
+    requests: OtlpReceiver['requests'];
+  }>;
 }
 
 export function faultSuite(): FaultSuite {
@@ -55,7 +59,14 @@ export function faultSuite(): FaultSuite {
       return logger;
     },
     start(extra = {}) {
-      init({ apiKey: KEY, baseUrl: receiver.url, logger, logLevel: 'debug', exportTimeoutMillis: EXPORT_TIMEOUT, ...extra });
+      init({
+        apiKey: KEY,
+        baseUrl: receiver.url,
+        logger,
+        logLevel: 'debug',
+        exportTimeoutMillis: EXPORT_TIMEOUT,
+        ...extra,
+      });
     },
     record(n = SPANS_PER_ROUND) {
       for (let i = 0; i < n; i++) trackAi({ event: `fault-span-${serial++}`, input: 'q', output: 'a' });

@@ -29,22 +29,101 @@ interface PersistentCase {
 
 const persistent: PersistentCase[] = [
   // 500 is not in the retryable set (429/502/503/504 and network errors): final at once.
-  { name: 'HTTP 500', fault: { kind: 'status', status: 500, body: 'boom' }, retried: false, requestsPerRound: 1, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 500, error: /HTTP 500: boom/ } },
-  { name: 'HTTP 502', fault: { kind: 'status', status: 502 }, retried: true, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 502, error: /HTTP 502/ } },
-  { name: 'HTTP 503', fault: { kind: 'status', status: 503 }, retried: true, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 503, error: /HTTP 503/ } },
-  { name: 'HTTP 504', fault: { kind: 'status', status: 504 }, retried: true, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 504, error: /HTTP 504/ } },
+  {
+    name: 'HTTP 500',
+    fault: { kind: 'status', status: 500, body: 'boom' },
+    retried: false,
+    requestsPerRound: 1,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 500, error: /HTTP 500: boom/ },
+  },
+  {
+    name: 'HTTP 502',
+    fault: { kind: 'status', status: 502 },
+    retried: true,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 502, error: /HTTP 502/ },
+  },
+  {
+    name: 'HTTP 503',
+    fault: { kind: 'status', status: 503 },
+    retried: true,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 503, error: /HTTP 503/ },
+  },
+  {
+    name: 'HTTP 504',
+    fault: { kind: 'status', status: 504 },
+    retried: true,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 504, error: /HTTP 504/ },
+  },
   // Retry-After 1 s inside a 1.5 s budget: exactly one retry, after the server's delay.
-  { name: 'HTTP 429 with Retry-After: 1', fault: { kind: 'status', status: 429, retryAfter: '1' }, retried: true, requestsPerRound: 2, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 429, error: /Retry-After 1000 ms is past the export deadline/ } },
+  {
+    name: 'HTTP 429 with Retry-After: 1',
+    fault: { kind: 'status', status: 429, retryAfter: '1' },
+    retried: true,
+    requestsPerRound: 2,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 429, error: /Retry-After 1000 ms is past the export deadline/ },
+  },
   // Retry-After past the budget: not retried at all, and the error says why.
-  { name: 'HTTP 429 with Retry-After: 30', fault: { kind: 'status', status: 429, retryAfter: '30' }, retried: false, requestsPerRound: 1, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 429, error: /Retry-After 30000 ms is past the export deadline/ } },
-  { name: 'HTTP 401', fault: { kind: 'status', status: 401, body: 'unauthorized' }, retried: false, requestsPerRound: 1, log: { level: 'error', pattern: AUTH }, lastExport: { httpStatus: 401, error: /HTTP 401/ } },
-  { name: 'HTTP 403', fault: { kind: 'status', status: 403, body: 'forbidden' }, retried: false, requestsPerRound: 1, log: { level: 'error', pattern: AUTH }, lastExport: { httpStatus: 403, error: /HTTP 403/ } },
+  {
+    name: 'HTTP 429 with Retry-After: 30',
+    fault: { kind: 'status', status: 429, retryAfter: '30' },
+    retried: false,
+    requestsPerRound: 1,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 429, error: /Retry-After 30000 ms is past the export deadline/ },
+  },
+  {
+    name: 'HTTP 401',
+    fault: { kind: 'status', status: 401, body: 'unauthorized' },
+    retried: false,
+    requestsPerRound: 1,
+    log: { level: 'error', pattern: AUTH },
+    lastExport: { httpStatus: 401, error: /HTTP 401/ },
+  },
+  {
+    name: 'HTTP 403',
+    fault: { kind: 'status', status: 403, body: 'forbidden' },
+    retried: false,
+    requestsPerRound: 1,
+    log: { level: 'error', pattern: AUTH },
+    lastExport: { httpStatus: 403, error: /HTTP 403/ },
+  },
   // Protobuf refused, then JSON refused too: one fallback request in round 1, JSON only after.
-  { name: 'HTTP 415 to every encoding', fault: { kind: 'status', status: 415 }, retried: true, requestsPerRound: 2, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { httpStatus: 415, error: /HTTP 415/ } },
+  {
+    name: 'HTTP 415 to every encoding',
+    fault: { kind: 'status', status: 415 },
+    retried: true,
+    requestsPerRound: 2,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { httpStatus: 415, error: /HTTP 415/ },
+  },
   // No answer: the single attempt waits out the whole export budget; nothing is left to retry with.
-  { name: 'hang (until exportTimeoutMillis)', fault: { kind: 'hang' }, retried: false, requestsPerRound: 1, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { error: /request timed out after \d+ ms/ } },
-  { name: 'connection reset mid-request', fault: { kind: 'reset' }, retried: true, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { error: /read ECONNRESET|EPIPE/ } },
-  { name: 'body accepted, socket closed without an answer', fault: { kind: 'close-without-answer' }, retried: true, log: { level: 'warn', pattern: FAILED_EXPORT }, lastExport: { error: /socket hang up/ } },
+  {
+    name: 'hang (until exportTimeoutMillis)',
+    fault: { kind: 'hang' },
+    retried: false,
+    requestsPerRound: 1,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { error: /request timed out after \d+ ms/ },
+  },
+  {
+    name: 'connection reset mid-request',
+    fault: { kind: 'reset' },
+    retried: true,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { error: /read ECONNRESET|EPIPE/ },
+  },
+  {
+    name: 'body accepted, socket closed without an answer',
+    fault: { kind: 'close-without-answer' },
+    retried: true,
+    log: { level: 'warn', pattern: FAILED_EXPORT },
+    lastExport: { error: /socket hang up/ },
+  },
 ];
 
 describe('persistent faults: retried where worth it, then dropped AND counted, logged once', () => {
@@ -74,7 +153,8 @@ describe('persistent faults: retried where worth it, then dropped AND counted, l
       // A second failing round inside the rate-limit interval: counted, not logged again.
       const second = await t.round();
       expect(second.result).toMatchObject({ ok: false, dropped: SPANS_PER_ROUND });
-      if (c.requestsPerRound !== undefined && c.fault.kind !== 'status') expect(second.requests).toHaveLength(c.requestsPerRound);
+      if (c.requestsPerRound !== undefined && c.fault.kind !== 'status')
+        expect(second.requests).toHaveLength(c.requestsPerRound);
       // Lines of this run only: an earlier test's rate-limited summary may arrive meanwhile.
       const mine = t.logger.matching(c.log.level, c.log.pattern).filter((l) => c.lastExport.error.test(l));
       expect(mine).toHaveLength(1);
@@ -128,7 +208,13 @@ describe('persistent faults: retried where worth it, then dropped AND counted, l
   it('connection refused (endpoint gone): retried until the deadline, dropped and counted, one warning', async () => {
     const url = t.receiver.url;
     await t.receiver.close();
-    init({ apiKey: 'bl_pk_test_refused_00000000', baseUrl: url, logger: t.logger, logLevel: 'debug', exportTimeoutMillis: EXPORT_TIMEOUT });
+    init({
+      apiKey: 'bl_pk_test_refused_00000000',
+      baseUrl: url,
+      logger: t.logger,
+      logLevel: 'debug',
+      exportTimeoutMillis: EXPORT_TIMEOUT,
+    });
     t.record();
     const { result } = await boundedFlush(FLUSH_TIMEOUT);
     expect(result).toMatchObject({ ok: false, exported: 0, dropped: SPANS_PER_ROUND });

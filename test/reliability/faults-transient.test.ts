@@ -23,12 +23,27 @@ const transient: TransientCase[] = [
   { name: 'HTTP 502 once', fault: { kind: 'status', status: 502, times: 1 }, delivered: true, statuses: [502, 200] },
   { name: 'HTTP 503 once', fault: { kind: 'status', status: 503, times: 1 }, delivered: true, statuses: [503, 200] },
   { name: 'HTTP 504 once', fault: { kind: 'status', status: 504, times: 1 }, delivered: true, statuses: [504, 200] },
-  { name: 'HTTP 429 once, Retry-After: 0', fault: { kind: 'status', status: 429, retryAfter: '0', times: 1 }, delivered: true, statuses: [429, 200] },
+  {
+    name: 'HTTP 429 once, Retry-After: 0',
+    fault: { kind: 'status', status: 429, retryAfter: '0', times: 1 },
+    delivered: true,
+    statuses: [429, 200],
+  },
   // The receiver answers nothing (status 0) to a reset or a close.
   { name: 'connection reset once', fault: { kind: 'reset', times: 1 }, delivered: true, statuses: [0, 200] },
-  { name: 'socket closed without an answer once', fault: { kind: 'close-without-answer', times: 1 }, delivered: true, statuses: [0, 200] },
+  {
+    name: 'socket closed without an answer once',
+    fault: { kind: 'close-without-answer', times: 1 },
+    delivered: true,
+    statuses: [0, 200],
+  },
   // Split in two after the 413; both halves fit.
-  { name: 'HTTP 413 once', fault: { kind: 'status', status: 413, times: 1 }, delivered: true, statuses: [413, 200, 200] },
+  {
+    name: 'HTTP 413 once',
+    fault: { kind: 'status', status: 413, times: 1 },
+    delivered: true,
+    statuses: [413, 200, 200],
+  },
   // 415 -> resent as JSON, and JSON from now on.
   { name: 'HTTP 415 once', fault: { kind: 'status', status: 415, times: 1 }, delivered: true, statuses: [415, 200] },
   // Final answers: not retried, even though the next request would have worked.

@@ -43,10 +43,14 @@ export async function until(check: () => boolean, what: string, timeoutMillis = 
 
 /** Waits until no span's fate is open: nothing queued, nothing in an export request. */
 export async function idle(timeoutMillis = 15_000): Promise<void> {
-  await until(() => {
-    const s = status();
-    return s.queueLength === 0 && s.inFlight === 0;
-  }, 'the pipeline to go idle', timeoutMillis);
+  await until(
+    () => {
+      const s = status();
+      return s.queueLength === 0 && s.inFlight === 0;
+    },
+    'the pipeline to go idle',
+    timeoutMillis,
+  );
 }
 
 /**
@@ -74,6 +78,7 @@ export async function boundedFlush(timeoutMillis: number): Promise<{ result: Flu
   });
   const outcome = await Promise.race([flush({ timeoutMillis }), guardPromise]);
   clearTimeout(guard);
-  if (outcome === 'guard') throw new Error(`flush({ timeoutMillis: ${timeoutMillis} }) did not resolve within ${timeoutMillis * 3 + 500} ms`);
+  if (outcome === 'guard')
+    throw new Error(`flush({ timeoutMillis: ${timeoutMillis} }) did not resolve within ${timeoutMillis * 3 + 500} ms`);
   return { result: outcome, millis: Date.now() - started };
 }

@@ -13,9 +13,28 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  begin, BentoAuthError, BentoConfigError, BentoLabsSpanProcessor, BentoLabsTraceExporter, BentoUsageError, currentInteraction, flush, init,
-  interaction, propagateAttributes, resolveOptions, runInvocation, shutdown, status, tool, toolSpan, trackAi, updateCurrentSpan, updateCurrentTrace,
-  type Interaction, type ToolSpan,
+  begin,
+  BentoAuthError,
+  BentoConfigError,
+  BentoLabsSpanProcessor,
+  BentoLabsTraceExporter,
+  BentoUsageError,
+  currentInteraction,
+  flush,
+  init,
+  interaction,
+  propagateAttributes,
+  resolveOptions,
+  runInvocation,
+  shutdown,
+  status,
+  tool,
+  toolSpan,
+  trackAi,
+  updateCurrentSpan,
+  updateCurrentTrace,
+  type Interaction,
+  type ToolSpan,
 } from '../../src/index.js';
 import { wrapHandler } from '../../src/adapters/lambda.js';
 import { deadlineOf, lambdaAttributes } from '../../src/core/lambda-context.js';
@@ -43,8 +62,17 @@ function circular(): unknown {
   return a;
 }
 
-const throwingGetter = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('getter threw'); } });
-const throwingToJSON = { toJSON: () => { throw new Error('toJSON threw'); } };
+const throwingGetter = Object.defineProperty({}, 'boom', {
+  enumerable: true,
+  get: () => {
+    throw new Error('getter threw');
+  },
+});
+const throwingToJSON = {
+  toJSON: () => {
+    throw new Error('toJSON threw');
+  },
+};
 const nullProto = Object.assign(Object.create(null) as object, { a: 1, constructor: 'c' });
 
 /** Values no caller should pass, and some do. */
@@ -81,17 +109,66 @@ const specials: unknown[] = [
   Promise.resolve('p'),
 ];
 
-const anything = fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, maxDepth: 3 });
-const hostile: fc.Arbitrary<unknown> = fc.oneof({ weight: 4, arbitrary: anything }, { weight: 1, arbitrary: fc.constantFrom(...specials) });
+const anything = fc.anything({
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withNullPrototype: true,
+  withObjectString: true,
+  withTypedArray: true,
+  withSparseArray: true,
+  withBoxedValues: true,
+  maxDepth: 3,
+});
+const hostile: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 4, arbitrary: anything },
+  { weight: 1, arbitrary: fc.constantFrom(...specials) },
+);
 /** Objects whose keys are the dangerous ones, with hostile values. */
 const hostileObject: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(
-  fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'event', 'name', 'input', 'output', 'properties', 'tags', 'userId'), fc.string()),
+  fc.oneof(
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'event',
+      'name',
+      'input',
+      'output',
+      'properties',
+      'tags',
+      'userId',
+    ),
+    fc.string(),
+  ),
   hostile,
   { maxKeys: 6 },
 );
 const hostileArg = fc.oneof(hostile, hostileObject);
 
-const OPTION_NAMES = ['apiKey', 'baseUrl', 'protocol', 'enabled', 'logLevel', 'logger', 'userId', 'sessionId', 'tags', 'maxQueueSize', 'scheduledDelayMillis', 'maxExportBatchSize', 'exportTimeoutMillis', 'maxAttributeValueLength', 'maxExportRequestBytes', 'flushOnExit', 'serviceName'] as const;
+const OPTION_NAMES = [
+  'apiKey',
+  'baseUrl',
+  'protocol',
+  'enabled',
+  'logLevel',
+  'logger',
+  'userId',
+  'sessionId',
+  'tags',
+  'maxQueueSize',
+  'scheduledDelayMillis',
+  'maxExportBatchSize',
+  'exportTimeoutMillis',
+  'maxAttributeValueLength',
+  'maxExportRequestBytes',
+  'flushOnExit',
+  'serviceName',
+] as const;
 /** An options object: some known option names with hostile values, some dangerous keys. */
 const hostileOptions = fc.oneof(
   hostileArg,
@@ -105,7 +182,10 @@ const hostileOptions = fc.oneof(
  * `fc.assert` with short reports: a counterexample holding the 10 MB string would otherwise be
  * printed in full. Each argument is cut to 300 characters.
  */
-async function check<T>(property: fc.IProperty<T> | fc.IAsyncProperty<T>, params: fc.Parameters<T> = {}): Promise<void> {
+async function check<T>(
+  property: fc.IProperty<T> | fc.IAsyncProperty<T>,
+  params: fc.Parameters<T> = {},
+): Promise<void> {
   const details = await fc.check(property as fc.IAsyncProperty<T>, params);
   if (!details.failed) return;
   const args = (details.counterexample ?? []) as unknown as unknown[];
@@ -119,12 +199,15 @@ async function check<T>(property: fc.IProperty<T> | fc.IAsyncProperty<T>, params
   };
   const shown = Array.isArray(args) ? args.map(show).join(', ') : show(args);
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  throw new Error(`Property failed after ${details.numRuns} run(s) (seed ${details.seed}, path "${details.counterexamplePath}").\nCounterexample: [${shown}]\nCause: ${cause.slice(0, 600)}`);
+  throw new Error(
+    `Property failed after ${details.numRuns} run(s) (seed ${details.seed}, path "${details.counterexamplePath}").\nCounterexample: [${shown}]\nCause: ${cause.slice(0, 600)}`,
+  );
 }
 
 const SETUP_ERRORS = [TypeError, BentoConfigError, BentoAuthError];
 // What the engine says when our code trips over a value it never checked.
-const ENGINE_MESSAGE = /Cannot read propert|Cannot convert|is not a function|is not iterable|Invalid array length|Maximum call stack|was called on|undefined is not|null is not|Cannot destructure|Cannot create property|Invalid time value/;
+const ENGINE_MESSAGE =
+  /Cannot read propert|Cannot convert|is not a function|is not iterable|Invalid array length|Maximum call stack|was called on|undefined is not|null is not|Cannot destructure|Cannot create property|Invalid time value/;
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error);
@@ -132,10 +215,13 @@ function describeError(error: unknown): string {
 
 /** A setup error: one of the three classes, with a message that says what was expected. */
 function assertSetupError(error: unknown, label: string): void {
-  if (!SETUP_ERRORS.some((C) => error instanceof C)) throw new Error(`${label} threw ${describeError(error)}, not TypeError/BentoConfigError/BentoAuthError`);
+  if (!SETUP_ERRORS.some((C) => error instanceof C))
+    throw new Error(`${label} threw ${describeError(error)}, not TypeError/BentoConfigError/BentoAuthError`);
   const message = (error as Error).message;
-  if (message.length < 15 || ENGINE_MESSAGE.test(message)) throw new Error(`${label} threw an unclear ${describeError(error)}`);
-  if (error instanceof BentoConfigError && !message.includes(error.option)) throw new Error(`${label}: BentoConfigError does not name its option: ${message}`);
+  if (message.length < 15 || ENGINE_MESSAGE.test(message))
+    throw new Error(`${label} threw an unclear ${describeError(error)}`);
+  if (error instanceof BentoConfigError && !message.includes(error.option))
+    throw new Error(`${label}: BentoConfigError does not name its option: ${message}`);
 }
 
 function expectSetup(label: string, fn: () => unknown): void {
@@ -156,7 +242,11 @@ async function expectSetupAsync(label: string, fn: () => Promise<unknown>): Prom
 
 /** The documented TypeError of a recording call: a missing name, or a callback that is no function. */
 function isDocumentedTypeError(error: unknown): boolean {
-  return error instanceof TypeError && /needs `(event|name)`|expects a function|needs an object of fields/.test(error.message) && !ENGINE_MESSAGE.test(error.message);
+  return (
+    error instanceof TypeError &&
+    /needs `(event|name)`|expects a function|needs an object of fields/.test(error.message) &&
+    !ENGINE_MESSAGE.test(error.message)
+  );
 }
 
 function expectNoThrow(label: string, fn: () => unknown, allowDocumentedTypeError = false): unknown {
@@ -186,8 +276,10 @@ const snapshot = () => PROTOTYPES.map((p) => Object.getOwnPropertyNames(p).sort(
 let prototypesBefore: string[];
 function expectNoPollution(): void {
   const probe = {} as Record<string, unknown>;
-  if (probe.polluted !== undefined || ([] as unknown as Record<string, unknown>).polluted !== undefined) throw new Error('prototype polluted: ({}).polluted is defined');
-  if (snapshot().join('|') !== prototypesBefore.join('|')) throw new Error('a shared prototype gained or lost a property');
+  if (probe.polluted !== undefined || ([] as unknown as Record<string, unknown>).polluted !== undefined)
+    throw new Error('prototype polluted: ({}).polluted is defined');
+  if (snapshot().join('|') !== prototypesBefore.join('|'))
+    throw new Error('a shared prototype gained or lost a property');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +320,9 @@ describe('setup functions throw only TypeError / BentoConfigError / BentoAuthErr
     await check(
       fc.property(hostileOptions, (options) => {
         expectSetup('resolveOptions()', () => resolveOptions(options as never));
-        expectSetup('resolveOptions({ apiKey, ...hostile })', () => resolveOptions(withOptions(options, { apiKey: KEY }) as never));
+        expectSetup('resolveOptions({ apiKey, ...hostile })', () =>
+          resolveOptions(withOptions(options, { apiKey: KEY }) as never),
+        );
         expectNoPollution();
       }),
       { numRuns: RUNS },
@@ -242,7 +336,9 @@ describe('setup functions throw only TypeError / BentoConfigError / BentoAuthErr
         expectSetup('init()', () => init(options as never));
         await shutdown();
         // With a valid key, every other option is what decides.
-        expectSetup('init({ ...hostile, apiKey })', () => init(withOptions(options, { apiKey: KEY, baseUrl: 'http://127.0.0.1:9', logger }) as never));
+        expectSetup('init({ ...hostile, apiKey })', () =>
+          init(withOptions(options, { apiKey: KEY, baseUrl: 'http://127.0.0.1:9', logger }) as never),
+        );
         await shutdown();
         expectNoPollution();
       }),
@@ -252,7 +348,9 @@ describe('setup functions throw only TypeError / BentoConfigError / BentoAuthErr
 
   it('init({ maxQueueSize: 2**32 }): a BentoConfigError, not a RangeError from `new Array()`', () => {
     for (const maxQueueSize of [2 ** 32, 2 ** 53]) {
-      expectSetup(`init({ maxQueueSize: ${maxQueueSize} })`, () => init({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', maxQueueSize, maxExportBatchSize: 1 }));
+      expectSetup(`init({ maxQueueSize: ${maxQueueSize} })`, () =>
+        init({ apiKey: KEY, baseUrl: 'http://127.0.0.1:9', maxQueueSize, maxExportBatchSize: 1 }),
+      );
     }
   });
 
@@ -275,30 +373,46 @@ describe('setup functions throw only TypeError / BentoConfigError / BentoAuthErr
       } catch (error) {
         assertSetupError(error, `resolveOptions({ ${option}: 2**31 })`);
       }
-      if (accepted !== undefined) expect(accepted, `${option} accepted past the timer limit`).toBeLessThanOrEqual(2 ** 31 - 1);
+      if (accepted !== undefined)
+        expect(accepted, `${option} accepted past the timer limit`).toBeLessThanOrEqual(2 ** 31 - 1);
     }
   });
 
   it('interaction(anything, anything) and tool(anything, anything)', async () => {
     await check(
-      fc.property(fc.oneof(hostileArg, fc.constant(function named() {}), fc.constant(() => 1)), hostileArg, (fn, options) => {
-        expectSetup('interaction()', () => interaction(fn as never, options as never));
-        expectSetup('tool()', () => tool(fn as never, options as never));
-        expectNoPollution();
-      }),
+      fc.property(
+        fc.oneof(
+          hostileArg,
+          fc.constant(function named() {}),
+          fc.constant(() => 1),
+        ),
+        hostileArg,
+        (fn, options) => {
+          expectSetup('interaction()', () => interaction(fn as never, options as never));
+          expectSetup('tool()', () => tool(fn as never, options as never));
+          expectNoPollution();
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('wrapHandler(anything, anything) and the adapter factories', async () => {
     await check(
-      fc.property(fc.oneof(hostileArg, fc.constant(async () => 'ok')), hostileArg, (handler, options) => {
-        expectSetup('wrapHandler()', () => wrapHandler(handler as never, options as never));
-        expectSetup('middy bentoMiddleware()', () => middyMiddleware(options as never));
-        expectSetup('express bentoMiddleware()', () => expressMiddleware(options as never));
-        expectSetup('next wrapRouteHandler()', () => wrapRouteHandler(handler as never, options as never));
-        expectNoPollution();
-      }),
+      fc.property(
+        fc.oneof(
+          hostileArg,
+          fc.constant(async () => 'ok'),
+        ),
+        hostileArg,
+        (handler, options) => {
+          expectSetup('wrapHandler()', () => wrapHandler(handler as never, options as never));
+          expectSetup('middy bentoMiddleware()', () => middyMiddleware(options as never));
+          expectSetup('express bentoMiddleware()', () => expressMiddleware(options as never));
+          expectSetup('next wrapRouteHandler()', () => wrapRouteHandler(handler as never, options as never));
+          expectNoPollution();
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -321,14 +435,27 @@ describe('setup functions throw only TypeError / BentoConfigError / BentoAuthErr
 
   it('runInvocation(anything, anything) rejects only with a clear setup error, or runs the function', async () => {
     await check(
-      fc.asyncProperty(fc.oneof(hostileArg, fc.constant(() => 'ran')), hostileArg, async (fn, options) => {
-        await expectSetupAsync('runInvocation()', () => runInvocation(fn as never, options as never));
-      }),
-      { numRuns: RUNS, examples: [[42, {}], [() => 'ran', null]] },
+      fc.asyncProperty(
+        fc.oneof(
+          hostileArg,
+          fc.constant(() => 'ran'),
+        ),
+        hostileArg,
+        async (fn, options) => {
+          await expectSetupAsync('runInvocation()', () => runInvocation(fn as never, options as never));
+        },
+      ),
+      {
+        numRuns: RUNS,
+        examples: [
+          [42, {}],
+          [() => 'ran', null],
+        ],
+      },
     );
   });
 
-  it('error classes: constructing one with anything throws at most a TypeError (the message is the caller\'s)', async () => {
+  it("error classes: constructing one with anything throws at most a TypeError (the message is the caller's)", async () => {
     const onlyTypeError = (fn: () => unknown) => {
       try {
         fn();
@@ -355,7 +482,16 @@ describe('recording functions never throw (except the documented TypeError), and
     await shutdown();
     receiver = await OtlpReceiver.start();
     // A small queue: 10 MB values are truncated to 1 MiB, and a few of those are plenty.
-    init({ apiKey: KEY, baseUrl: receiver.url, logger, logLevel: 'debug', maxQueueSize: 64, maxExportBatchSize: 16, exportTimeoutMillis: 10_000, flushOnExit: false });
+    init({
+      apiKey: KEY,
+      baseUrl: receiver.url,
+      logger,
+      logLevel: 'debug',
+      maxQueueSize: 64,
+      maxExportBatchSize: 16,
+      exportTimeoutMillis: 10_000,
+      flushOnExit: false,
+    });
   });
   afterAll(async () => {
     await shutdown();
@@ -373,17 +509,40 @@ describe('recording functions never throw (except the documented TypeError), and
 
   it('trackAi(anything)', async () => {
     await check(
-      fc.property(fc.oneof(hostileArg, hostileObject.map((o) => ({ ...o, event: 'e' }))), (fields) => {
-        const id = expectNoThrow('trackAi()', () => trackAi(fields as never), !fieldsOk(fields));
-        if (fieldsOk(fields)) expect(id).toMatch(/^[0-9a-f]{16}$/);
-        expectNoPollution();
-      }),
+      fc.property(
+        fc.oneof(
+          hostileArg,
+          hostileObject.map((o) => ({ ...o, event: 'e' })),
+        ),
+        (fields) => {
+          const id = expectNoThrow('trackAi()', () => trackAi(fields as never), !fieldsOk(fields));
+          if (fieldsOk(fields)) expect(id).toMatch(/^[0-9a-f]{16}$/);
+          expectNoPollution();
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('trackAi({ event, <every field>: hostile })', async () => {
-    const fields = fc.record({ userId: hostile, convoId: hostile, model: hostile, provider: hostile, input: hostile, output: hostile, properties: hostileArg, tags: hostile, startTime: hostile, endTime: hostile, durationMillis: hostile, usage: hostileArg, error: hostile }, { requiredKeys: [] });
+    const fields = fc.record(
+      {
+        userId: hostile,
+        convoId: hostile,
+        model: hostile,
+        provider: hostile,
+        input: hostile,
+        output: hostile,
+        properties: hostileArg,
+        tags: hostile,
+        startTime: hostile,
+        endTime: hostile,
+        durationMillis: hostile,
+        usage: hostileArg,
+        error: hostile,
+      },
+      { requiredKeys: [] },
+    );
     await check(
       fc.property(fields, (f) => {
         const id = expectNoThrow('trackAi()', () => trackAi({ event: 'all-fields', ...f } as never));
@@ -395,23 +554,36 @@ describe('recording functions never throw (except the documented TypeError), and
 
   it('begin(anything, fn) and the Interaction methods with anything', async () => {
     await check(
-      fc.property(fc.oneof(hostileArg, hostileObject.map((o) => ({ ...o, event: 't' }))), hostileArg, hostileArg, hostile, (fields, update, finish, name) => {
-        const result = expectNoThrow(
-          'begin()',
-          () =>
-            begin(fields as never, (turn) => {
-              expectNoThrow('interaction.update()', () => turn.update(update as never));
-              expectNoThrow('interaction.toolSpan()', () => turn.toolSpan(name as never, update as never, () => 'tool'), !validName(name));
-              expectNoThrow('currentInteraction()', () => currentInteraction());
-              expectNoThrow('updateCurrentTrace()', () => updateCurrentTrace(update as never));
-              expectNoThrow('updateCurrentSpan()', () => updateCurrentSpan(update as never));
-              expectNoThrow('interaction.finish()', () => turn.finish(finish as never));
-              return 'done';
-            }),
-          !fieldsOk(fields),
-        );
-        if (fieldsOk(fields)) expect(result).toBe('done');
-      }),
+      fc.property(
+        fc.oneof(
+          hostileArg,
+          hostileObject.map((o) => ({ ...o, event: 't' })),
+        ),
+        hostileArg,
+        hostileArg,
+        hostile,
+        (fields, update, finish, name) => {
+          const result = expectNoThrow(
+            'begin()',
+            () =>
+              begin(fields as never, (turn) => {
+                expectNoThrow('interaction.update()', () => turn.update(update as never));
+                expectNoThrow(
+                  'interaction.toolSpan()',
+                  () => turn.toolSpan(name as never, update as never, () => 'tool'),
+                  !validName(name),
+                );
+                expectNoThrow('currentInteraction()', () => currentInteraction());
+                expectNoThrow('updateCurrentTrace()', () => updateCurrentTrace(update as never));
+                expectNoThrow('updateCurrentSpan()', () => updateCurrentSpan(update as never));
+                expectNoThrow('interaction.finish()', () => turn.finish(finish as never));
+                return 'done';
+              }),
+            !fieldsOk(fields),
+          );
+          if (fieldsOk(fields)) expect(result).toBe('done');
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -421,7 +593,9 @@ describe('recording functions never throw (except the documented TypeError), and
       fc.property(hostileArg, hostileArg, (fields, finish) => {
         // Inside its own async context: the handle form enters the trajectory for the rest of it.
         propagateAttributes({}, () => {
-          const turn = expectNoThrow('begin()', () => begin(fields as never), !fieldsOk(fields)) as Interaction | undefined;
+          const turn = expectNoThrow('begin()', () => begin(fields as never), !fieldsOk(fields)) as
+            | Interaction
+            | undefined;
           expectNoThrow('finish()', () => turn?.finish(finish as never));
         });
       }),
@@ -431,11 +605,14 @@ describe('recording functions never throw (except the documented TypeError), and
 
   it('begin(fields, not-a-function) and toolSpan(name, fields, not-a-function) throw the documented TypeError', async () => {
     await check(
-      fc.property(hostile.filter((v) => v !== undefined && typeof v !== 'function'), (notFn) => {
-        expect(() => begin({ event: 'x' }, notFn as never)).toThrow(TypeError);
-        expect(() => toolSpan('x', {}, notFn as never)).toThrow(TypeError);
-        expect(() => propagateAttributes({}, notFn as never)).toThrow(TypeError);
-      }),
+      fc.property(
+        hostile.filter((v) => v !== undefined && typeof v !== 'function'),
+        (notFn) => {
+          expect(() => begin({ event: 'x' }, notFn as never)).toThrow(TypeError);
+          expect(() => toolSpan('x', {}, notFn as never)).toThrow(TypeError);
+          expect(() => propagateAttributes({}, notFn as never)).toThrow(TypeError);
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -443,7 +620,9 @@ describe('recording functions never throw (except the documented TypeError), and
   it('toolSpan(anything, anything) and the ToolSpan methods with anything', async () => {
     await check(
       fc.property(hostile, hostileArg, hostile, hostile, hostile, (name, fields, key, value, error) => {
-        const span = expectNoThrow('toolSpan()', () => toolSpan(name as never, fields as never), !validName(name)) as ToolSpan | undefined;
+        const span = expectNoThrow('toolSpan()', () => toolSpan(name as never, fields as never), !validName(name)) as
+          | ToolSpan
+          | undefined;
         if (!span) return;
         expectNoThrow('setOutput()', () => span.setOutput(value));
         expectNoThrow('setAttribute()', () => span.setAttribute(key as never, value));
@@ -462,12 +641,14 @@ describe('recording functions never throw (except the documented TypeError), and
         expectNoThrow('updateCurrentTrace() outside', () => updateCurrentTrace(patch as never));
         expectNoThrow('updateCurrentSpan() outside', () => updateCurrentSpan(patch as never));
         const out = expectNoThrow('propagateAttributes()', () =>
-          propagateAttributes(identity as never, () => begin({ event: 'scoped' }, () => {
-            updateCurrentTrace(patch as never);
-            updateCurrentSpan(patch as never);
-            trackAi({ event: 'inside' });
-            return 'scoped-result';
-          })),
+          propagateAttributes(identity as never, () =>
+            begin({ event: 'scoped' }, () => {
+              updateCurrentTrace(patch as never);
+              updateCurrentSpan(patch as never);
+              trackAi({ event: 'inside' });
+              return 'scoped-result';
+            }),
+          ),
         );
         expect(out).toBe('scoped-result');
         expectNoPollution();
@@ -476,7 +657,7 @@ describe('recording functions never throw (except the documented TypeError), and
     );
   });
 
-  it('interaction()/tool() wrappers called with anything return the function\'s own result', async () => {
+  it("interaction()/tool() wrappers called with anything return the function's own result", async () => {
     const answer = interaction(async function answer(...args: unknown[]) {
       return args.length;
     });
@@ -516,9 +697,11 @@ describe('recording functions never throw (except the documented TypeError), and
 });
 
 describe('adapters at run time, with anything as event, context, request or response', () => {
-  it('wrapHandler(h)(anything, anything) resolves to the handler\'s own result', async () => {
+  it("wrapHandler(h)(anything, anything) resolves to the handler's own result", async () => {
     // Typed loosely on purpose: the runtime (or a test) may call it with anything.
-    const wrapped = wrapHandler(async (event: unknown) => ({ got: typeof event })) as unknown as (...args: unknown[]) => Promise<unknown>;
+    const wrapped = wrapHandler(async (event: unknown) => ({ got: typeof event })) as unknown as (
+      ...args: unknown[]
+    ) => Promise<unknown>;
     await check(
       fc.asyncProperty(hostileArg, hostileArg, async (event, context) => {
         await expect(wrapped(event as never, context as never)).resolves.toEqual({ got: typeof event });
@@ -569,9 +752,11 @@ describe('adapters at run time, with anything as event, context, request or resp
     );
   });
 
-  it('next wrapRouteHandler(h)(anything, anything) resolves to the handler\'s Response', async () => {
+  it("next wrapRouteHandler(h)(anything, anything) resolves to the handler's Response", async () => {
     const response = new Response('ok');
-    const wrapped = wrapRouteHandler(async () => response, { serverless: false }) as unknown as (...args: unknown[]) => Promise<Response>;
+    const wrapped = wrapRouteHandler(async () => response, { serverless: false }) as unknown as (
+      ...args: unknown[]
+    ) => Promise<Response>;
     await check(
       fc.asyncProperty(hostileArg, hostileArg, async (request, context) => {
         await expect(wrapped(request as never, context as never)).resolves.toBe(response);

@@ -17,34 +17,57 @@ import { OtlpReceiver } from '../support/receiver.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'reliability', 'isolation.mjs');
-const BENTO_ATTRIBUTE = /^(gen_ai\.|input\.value$|output\.value$|openinference\.|langfuse\.|bentolabs\.|faas\.invocation_id$|secret_prop$)/;
-const LABELS = ['host-only', 'in-trajectory', 'in-tool', 'in-nested', 'after-handle-begin', 'in-lambda', 'no-host-span'];
+const BENTO_ATTRIBUTE =
+  /^(gen_ai\.|input\.value$|output\.value$|openinference\.|langfuse\.|bentolabs\.|faas\.invocation_id$|secret_prop$)/;
+const LABELS = [
+  'host-only',
+  'in-trajectory',
+  'in-tool',
+  'in-nested',
+  'after-handle-begin',
+  'in-lambda',
+  'no-host-span',
+];
 
 interface Report {
   mode: string;
   expected: Record<string, string | null>;
   flushResult: { ok: boolean; exported: number };
-  hostSpans: { name: string; traceId: string; spanId: string; parentSpanId: string | null; attributeKeys: string[]; url: string | null; scope: string }[];
+  hostSpans: {
+    name: string;
+    traceId: string;
+    spanId: string;
+    parentSpanId: string | null;
+    attributeKeys: string[];
+    url: string | null;
+    scope: string;
+  }[];
 }
 
 function runFixture(mode: 'esm' | 'cjs', receiverUrl: string): Promise<Report> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [FIXTURE, mode], { cwd: ROOT, env: { ...process.env, RECEIVER_URL: receiverUrl }, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`isolation fixture (${mode}) failed: ${error.message}\n${stderr}`));
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as Report);
-      } catch {
-        reject(new Error(`isolation fixture (${mode}) printed no JSON: ${stdout}\n${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      [FIXTURE, mode],
+      { cwd: ROOT, env: { ...process.env, RECEIVER_URL: receiverUrl }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`isolation fixture (${mode}) failed: ${error.message}\n${stderr}`));
+        const line = stdout.trim().split('\n').pop() ?? '';
+        try {
+          resolve(JSON.parse(line) as Report);
+        } catch {
+          reject(new Error(`isolation fixture (${mode}) printed no JSON: ${stdout}\n${stderr}`));
+        }
+      },
+    );
   });
 }
 
-const traceparentTraceId = (value: unknown) => (typeof value === 'string' ? value.split('-')[1] ?? null : null);
+const traceparentTraceId = (value: unknown) => (typeof value === 'string' ? (value.split('-')[1] ?? null) : null);
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'lambda.cjs'))) throw new Error('dist/ is missing: run `npx tsup` first.');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'lambda.cjs')))
+    throw new Error('dist/ is missing: run `npx tsup` first.');
 });
 
 describe.each(['esm', 'cjs'] as const)('a host with its own OpenTelemetry (%s build)', { timeout: 40_000 }, (mode) => {
@@ -65,9 +88,23 @@ describe.each(['esm', 'cjs'] as const)('a host with its own OpenTelemetry (%s bu
 
   it('the scenario ran: Bento spans were delivered, and the host instrumentation was live', () => {
     expect(report.flushResult.ok).toBe(true);
-    expect(bentoSpans().map((s) => s.name)).toEqual(expect.arrayContaining(['bento-traj', 'bento-llm', 'bento-tool', 'bento-nested', 'bento-handle', 'bento-in-lambda', 'bento-no-host']));
+    expect(bentoSpans().map((s) => s.name)).toEqual(
+      expect.arrayContaining([
+        'bento-traj',
+        'bento-llm',
+        'bento-tool',
+        'bento-nested',
+        'bento-handle',
+        'bento-in-lambda',
+        'bento-no-host',
+      ]),
+    );
     // Every host request produced a host CLIENT span: the instrumentation patched http in time.
-    for (const label of LABELS) expect(report.hostSpans.some((s) => s.url?.includes(`/host/${label}`)), label).toBe(true);
+    for (const label of LABELS)
+      expect(
+        report.hostSpans.some((s) => s.url?.includes(`/host/${label}`)),
+        label,
+      ).toBe(true);
   });
 
   it('no Bento span and no Bento attribute ever reaches the host exporter', () => {
@@ -77,9 +114,15 @@ describe.each(['esm', 'cjs'] as const)('a host with its own OpenTelemetry (%s bu
     for (const span of report.hostSpans) {
       expect(bentoNames.has(span.name), span.name).toBe(false);
       expect(span.scope).not.toMatch(/bentolabs/);
-      expect(span.attributeKeys.filter((k) => BENTO_ATTRIBUTE.test(k)), span.name).toEqual([]);
+      expect(
+        span.attributeKeys.filter((k) => BENTO_ATTRIBUTE.test(k)),
+        span.name,
+      ).toEqual([]);
       expect(bentoTraceIds.has(span.traceId), `${span.name} is in a Bento trace`).toBe(false);
-      expect(span.parentSpanId === null || !bentoSpanIds.has(span.parentSpanId), `${span.name} has a Bento parent`).toBe(true);
+      expect(
+        span.parentSpanId === null || !bentoSpanIds.has(span.parentSpanId),
+        `${span.name} has a Bento parent`,
+      ).toBe(true);
     }
     // Our export requests are not host spans either.
     expect(report.hostSpans.filter((s) => s.url?.includes('/v1/traces'))).toEqual([]);
@@ -94,7 +137,7 @@ describe.each(['esm', 'cjs'] as const)('a host with its own OpenTelemetry (%s bu
     }
   });
 
-  it('no Bento span has a host span as its parent, and no Bento trace is the host\'s', () => {
+  it("no Bento span has a host span as its parent, and no Bento trace is the host's", () => {
     const hostSpanIds = new Set(report.hostSpans.map((s) => s.spanId));
     const hostTraceIds = new Set(report.hostSpans.map((s) => s.traceId));
     for (const span of bentoSpans()) {

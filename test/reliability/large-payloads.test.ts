@@ -6,7 +6,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { init, shutdown, status, trackAi, type BentoOptions } from '../../src/index.js';
 import { OtlpReceiver } from '../support/receiver.js';
-import { boundedFlush, captureLogger, expectConserved, hostExceptionGuard, idle, KEY, sandboxEnv, type CapturedLog } from './helpers.js';
+import {
+  boundedFlush,
+  captureLogger,
+  expectConserved,
+  hostExceptionGuard,
+  idle,
+  KEY,
+  sandboxEnv,
+  type CapturedLog,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 let receiver: OtlpReceiver;
@@ -37,7 +46,15 @@ afterEach(async () => {
 
 function start(extra: BentoOptions = {}): void {
   // The queue and batch are big enough that every test's spans go out as one batch first.
-  init({ apiKey: KEY, baseUrl: receiver.url, logger, logLevel: 'debug', scheduledDelayMillis: 60_000, exportTimeoutMillis: 20_000, ...extra });
+  init({
+    apiKey: KEY,
+    baseUrl: receiver.url,
+    logger,
+    logLevel: 'debug',
+    scheduledDelayMillis: 60_000,
+    exportTimeoutMillis: 20_000,
+    ...extra,
+  });
 }
 
 /** `n` spans with an `input.value` of `bytes` ASCII characters each, distinguishable by name. */
@@ -73,7 +90,9 @@ describe('requests never exceed maxExportRequestBytes', () => {
     expect(result).toEqual({ ok: true, exported: 12, dropped: 0 });
     expect(receiver.requests.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...sentSizes())).toBeLessThanOrEqual(4 * MiB);
-    expect(receiver.spans.map((s) => (s.attributes['input.value'] as string).length)).toEqual(Array(12).fill(1_000_000));
+    expect(receiver.spans.map((s) => (s.attributes['input.value'] as string).length)).toEqual(
+      Array(12).fill(1_000_000),
+    );
     await idle();
     expectConserved(receiver.spans.length);
   });
@@ -151,7 +170,14 @@ describe('a 413 from the endpoint leads to smaller batches, not a lost batch', (
     recordLarge(1, 20_000, 'never-fits');
     const { result } = await boundedFlush(20_000);
     expect(result).toMatchObject({ ok: false, exported: 6, dropped: 1 });
-    expect(receiver.spans.map((s) => s.name).sort()).toEqual(['fits-0', 'fits-1', 'fits-2', 'fits-3', 'fits-4', 'fits-5']);
+    expect(receiver.spans.map((s) => s.name).sort()).toEqual([
+      'fits-0',
+      'fits-1',
+      'fits-2',
+      'fits-3',
+      'fits-4',
+      'fits-5',
+    ]);
     expect(status().droppedExportFailed).toBe(1);
     expect(logger.matching('warn', /single span was too large for the endpoint \(413\)/)).toHaveLength(1);
     await idle();

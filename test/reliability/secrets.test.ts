@@ -8,7 +8,16 @@
  */
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BentoLabsTraceExporter, flush, init, resolveOptions, shutdown, status, trackAi, type BentoLogger } from '../../src/index.js';
+import {
+  BentoLabsTraceExporter,
+  flush,
+  init,
+  resolveOptions,
+  shutdown,
+  status,
+  trackAi,
+  type BentoLogger,
+} from '../../src/index.js';
 import { OtlpReceiver } from '../support/receiver.js';
 import { hostExceptionGuard, idle, sandboxEnv } from './helpers.js';
 
@@ -65,7 +74,9 @@ beforeEach(() => {
   receiver.setFault(undefined);
   // Console too: lazy initialisation without a `logger` writes there.
   for (const method of ['debug', 'info', 'warn', 'error', 'log'] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void haystack.push(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ')));
+    vi.spyOn(console, method).mockImplementation(
+      (...args: unknown[]) => void haystack.push(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' ')),
+    );
   }
 });
 afterEach(async () => {
@@ -96,7 +107,8 @@ describe('the API key never appears in logs, errors or status()', () => {
       const fromInit = capture(() => init({ apiKey, baseUrl: receiver.url, logger, logLevel: 'debug' }));
       const fromResolve = capture(() => resolveOptions({ apiKey }));
       const fromExporter = capture(() => new BentoLabsTraceExporter({ apiKey }));
-      for (const error of [fromInit, fromResolve, fromExporter]) expect(error).toMatchObject({ name: 'BentoAuthError', code: 'invalid_api_key_format' });
+      for (const error of [fromInit, fromResolve, fromExporter])
+        expect(error).toMatchObject({ name: 'BentoAuthError', code: 'invalid_api_key_format' });
       snapshot();
     }
   });
@@ -194,7 +206,12 @@ describe('http:// to another machine: the key travels in clear text, and the SDK
     return lines;
   }
 
-  for (const baseUrl of ['http://api.bentolabs.example', 'http://10.0.0.7:4318', 'http://localhost.attacker.example', 'http://[2001:db8::1]:4318']) {
+  for (const baseUrl of [
+    'http://api.bentolabs.example',
+    'http://10.0.0.7:4318',
+    'http://localhost.attacker.example',
+    'http://[2001:db8::1]:4318',
+  ]) {
     it(`${baseUrl}: warns, once, naming the URL and https://`, async () => {
       for (const via of ['init', 'env'] as const) {
         const lines = await warningsFor(baseUrl, via);
@@ -205,7 +222,13 @@ describe('http:// to another machine: the key travels in clear text, and the SDK
     });
   }
 
-  for (const baseUrl of ['http://127.0.0.1:4318', 'http://localhost:4318', 'http://[::1]:4318', 'http://127.8.9.10', 'https://api.bentolabs.example']) {
+  for (const baseUrl of [
+    'http://127.0.0.1:4318',
+    'http://localhost:4318',
+    'http://[::1]:4318',
+    'http://127.8.9.10',
+    'https://api.bentolabs.example',
+  ]) {
     it(`${baseUrl}: no clear-text warning`, async () => {
       expect(await warningsFor(baseUrl, 'init')).toEqual([]);
     });

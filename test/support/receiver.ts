@@ -52,7 +52,10 @@ export class OtlpReceiver {
   private readonly waiters = new Set<Waiter>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   /** Listens on 127.0.0.1 (an ephemeral port unless `port` is given). */
   static async start(options: { port?: number } = {}): Promise<OtlpReceiver> {
@@ -78,13 +81,21 @@ export class OtlpReceiver {
   }
 
   waitForSpans(count: number, timeoutMillis = 5000): Promise<ReceivedSpan[]> {
-    return this.waitFor(() => this.spans.length >= count, () => [...this.spans], timeoutMillis,
-      () => `Expected ${count} span(s) within ${timeoutMillis} ms, got ${this.spans.length}`);
+    return this.waitFor(
+      () => this.spans.length >= count,
+      () => [...this.spans],
+      timeoutMillis,
+      () => `Expected ${count} span(s) within ${timeoutMillis} ms, got ${this.spans.length}`,
+    );
   }
 
   waitForRequests(count: number, timeoutMillis = 5000): Promise<ReceivedRequest[]> {
-    return this.waitFor(() => this.requests.length >= count, () => [...this.requests], timeoutMillis,
-      () => `Expected ${count} request(s) within ${timeoutMillis} ms, got ${this.requests.length}`);
+    return this.waitFor(
+      () => this.requests.length >= count,
+      () => [...this.requests],
+      timeoutMillis,
+      () => `Expected ${count} request(s) within ${timeoutMillis} ms, got ${this.requests.length}`,
+    );
   }
 
   spanByName(name: string): ReceivedSpan | undefined {
@@ -159,7 +170,14 @@ export class OtlpReceiver {
     const path = new URL(req.url ?? '/', 'http://receiver').pathname;
     const encoding = encodingOf(req.headers['content-type']);
     const request: ReceivedRequest = {
-      method: req.method ?? '', path, headers: { ...req.headers }, encoding, bodyBytes: 0, spans: [], status: 0, accepted: false,
+      method: req.method ?? '',
+      path,
+      headers: { ...req.headers },
+      encoding,
+      bodyBytes: 0,
+      spans: [],
+      status: 0,
+      accepted: false,
     };
     const isTraces = path === TRACES_PATH && req.method === 'POST';
     const fault = isTraces ? this.takeFault(encoding) : undefined;
@@ -198,7 +216,13 @@ export class OtlpReceiver {
     });
   }
 
-  private finish(req: IncomingMessage, res: ServerResponse, request: ReceivedRequest, fault: Fault | undefined, body: Buffer): void {
+  private finish(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: ReceivedRequest,
+    fault: Fault | undefined,
+    body: Buffer,
+  ): void {
     const { encoding } = request;
     if (fault?.kind === 'max-body' && request.bodyBytes > fault.bytes) {
       this.answer(res, request, 413, `Body of ${request.bodyBytes} bytes exceeds ${fault.bytes}`);
@@ -262,7 +286,10 @@ export class OtlpReceiver {
       body = json ? '{}' : Buffer.alloc(0);
       contentType = json ? 'application/json' : 'application/x-protobuf';
     }
-    const headers: Record<string, string | number> = { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+    const headers: Record<string, string | number> = {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+    };
     if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
     request.status = status;
     request.accepted = status >= 200 && status < 300;

@@ -29,14 +29,19 @@ function parse(event: HttpEvent): ChatRequest | undefined {
   try {
     const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const body = JSON.parse(raw ?? '') as Partial<ChatRequest>;
-    if (typeof body.message === 'string' && typeof body.userId === 'string' && typeof body.convoId === 'string') return body as ChatRequest;
+    if (typeof body.message === 'string' && typeof body.userId === 'string' && typeof body.convoId === 'string')
+      return body as ChatRequest;
   } catch {
     // fall through to the 400 below
   }
   return undefined;
 }
 
-const json = (statusCode: number, body: unknown): HttpResult => ({ statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 export const handler = wrapHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const request = parse(event);

@@ -18,6 +18,11 @@ export async function complete(messages: ChatMessage[]): Promise<Completion> {
   await new Promise((resolve) => setTimeout(resolve, 15));
   const question = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   const context = messages.find((m) => m.role === 'tool')?.content;
-  const text = context ? `Based on our docs: ${context.slice(0, 120)}` : `You asked: "${question}". Could you tell me more?`;
-  return { text, usage: { inputTokens: messages.reduce((n, m) => n + tokens(m.content), 0), outputTokens: tokens(text) } };
+  const text = context
+    ? `Based on our docs: ${context.slice(0, 120)}`
+    : `You asked: "${question}". Could you tell me more?`;
+  return {
+    text,
+    usage: { inputTokens: messages.reduce((n, m) => n + tokens(m.content), 0), outputTokens: tokens(text) },
+  };
 }

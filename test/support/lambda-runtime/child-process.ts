@@ -163,7 +163,8 @@ export class RuntimeProcess extends EventEmitter<{ message: [ChildMessage]; exit
         this.#frozen = true;
         return;
       }
-      if (Date.now() > giveUpAt) throw new Error(`LambdaHarness: child ${this.pid} reported but did not stop (state ${state})`);
+      if (Date.now() > giveUpAt)
+        throw new Error(`LambdaHarness: child ${this.pid} reported but did not stop (state ${state})`);
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   }

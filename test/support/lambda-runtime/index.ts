@@ -96,7 +96,9 @@ export class LambdaHarness {
     if (options.coldStartInit ?? true) {
       const spawned = await harness.#spawn(true);
       if (!(spawned instanceof RuntimeProcess)) {
-        throw new Error(`LambdaHarness: init of ${options.handlerModule} failed: ${spawned.error.name}: ${spawned.error.message}\n${spawned.logs}`);
+        throw new Error(
+          `LambdaHarness: init of ${options.handlerModule} failed: ${spawned.error.name}: ${spawned.error.message}\n${spawned.logs}`,
+        );
       }
       harness.#child = spawned;
     }
@@ -123,7 +125,10 @@ export class LambdaHarness {
    * only when every one of them has settled. Results are in the order of `events`.
    */
   async invokeConcurrently(events: unknown[], options: { timeoutMillis?: number } = {}): Promise<InvocationResult[]> {
-    return this.#exclusive(events.map((event) => ({ event })), options.timeoutMillis);
+    return this.#exclusive(
+      events.map((event) => ({ event })),
+      options.timeoutMillis,
+    );
   }
 
   async stop(): Promise<void> {
@@ -133,11 +138,17 @@ export class LambdaHarness {
     await child?.dispose();
   }
 
-  async #exclusive(items: Array<{ event: unknown; requestId?: string }>, timeoutMillis = this.#timeoutMillis): Promise<InvocationResult[]> {
+  async #exclusive(
+    items: Array<{ event: unknown; requestId?: string }>,
+    timeoutMillis = this.#timeoutMillis,
+  ): Promise<InvocationResult[]> {
     if (this.#stopped) throw new Error('LambdaHarness: invoke() after stop()');
     // One environment runs one invocation at a time on Lambda; overlapping calls would also
     // SIGCONT a process another test step expects to be frozen.
-    if (this.#busy) throw new Error('LambdaHarness: invoke() while another invocation is running; await it, or use invokeConcurrently()');
+    if (this.#busy)
+      throw new Error(
+        'LambdaHarness: invoke() while another invocation is running; await it, or use invokeConcurrently()',
+      );
     if (items.length === 0) return [];
     this.#busy = true;
     try {
@@ -177,7 +188,12 @@ export class LambdaHarness {
     const logStart = coldStart ? 0 : child.logOffset();
     const startedAt = performance.now();
     const deadlineMs = Date.now() + timeoutMillis;
-    const requests = items.map((item) => ({ requestId: item.requestId ?? randomUUID(), event: item.event, deadlineMs, invokedFunctionArn: arn }));
+    const requests = items.map((item) => ({
+      requestId: item.requestId ?? randomUUID(),
+      event: item.event,
+      deadlineMs,
+      invokedFunctionArn: arn,
+    }));
     const reports = new Map<string, ResultMessage>();
 
     const running = child;
@@ -234,10 +250,18 @@ export class LambdaHarness {
       }
       if (ending.kind === 'timeout') {
         const seconds = (timeoutMillis / 1000).toFixed(2);
-        return { ...common, outcome: 'timeout', durationMillis: elapsed, error: { name: 'Sandbox.Timedout', message: `Task timed out after ${seconds} seconds` } };
+        return {
+          ...common,
+          outcome: 'timeout',
+          durationMillis: elapsed,
+          error: { name: 'Sandbox.Timedout', message: `Task timed out after ${seconds} seconds` },
+        };
       }
       const exit = ending.kind === 'crash' ? ending.exit : 'unknown';
-      const error = (ending.kind === 'crash' && ending.error) || { name: 'Runtime.ExitError', message: `Runtime exited with error: ${exit}` };
+      const error = (ending.kind === 'crash' && ending.error) || {
+        name: 'Runtime.ExitError',
+        message: `Runtime exited with error: ${exit}`,
+      };
       return { ...common, outcome: 'crash', durationMillis: elapsed, error };
     });
   }
@@ -262,16 +286,21 @@ export class LambdaHarness {
         if (message.type === 'ready') finish(undefined);
         else if (message.type === 'init-error' || message.type === 'crash') reported = message.error;
       };
-      const onExit = (how: string) => finish(reported ?? { name: 'Runtime.ExitError', message: `Runtime exited with error: ${how}` });
-      const timer = setTimeout(() => finish({ name: 'Sandbox.Timedout', message: `Init timed out after ${INIT_TIMEOUT_MILLIS} ms` }), INIT_TIMEOUT_MILLIS);
+      const onExit = (how: string) =>
+        finish(reported ?? { name: 'Runtime.ExitError', message: `Runtime exited with error: ${how}` });
+      const timer = setTimeout(
+        () => finish({ name: 'Sandbox.Timedout', message: `Init timed out after ${INIT_TIMEOUT_MILLIS} ms` }),
+        INIT_TIMEOUT_MILLIS,
+      );
       child.on('message', onMessage);
       child.on('exit', onExit);
     });
     if (error === undefined) {
-      if (freezeAfterInit) await child.waitUntilStopped().catch(async (stopError: unknown) => {
-        await child.dispose();
-        throw stopError;
-      });
+      if (freezeAfterInit)
+        await child.waitUntilStopped().catch(async (stopError: unknown) => {
+          await child.dispose();
+          throw stopError;
+        });
       return child;
     }
     await child.kill();

@@ -81,8 +81,7 @@ export class CollectingResponseStream extends Writable {
 
   write(chunk, encoding, callback) {
     // The runtime JSON-encodes anything that is not bytes or a string instead of throwing.
-    const data =
-      typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
+    const data = typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : JSON.stringify(chunk);
     if (!this.#writeCalled && typeof this._onBeforeFirstWrite === 'function') {
       this._onBeforeFirstWrite((prelude) => super.write(prelude));
     }

@@ -67,7 +67,12 @@ function settle(state, outcome) {
   if (state.settled) return;
   state.settled = true;
   inflight.delete(state.requestId);
-  const message = { type: 'result', requestId: state.requestId, durationMillis: performance.now() - state.startedAt, ...outcome };
+  const message = {
+    type: 'result',
+    requestId: state.requestId,
+    durationMillis: performance.now() - state.startedAt,
+    ...outcome,
+  };
   try {
     send(message);
   } catch (error) {
@@ -98,7 +103,9 @@ function baseContext(invocation) {
 }
 
 function isThenable(value) {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
+  return (
+    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function'
+  );
 }
 
 // Non-streaming handlers always get (event, context, callback), whatever their arity: the
@@ -107,12 +114,15 @@ function isThenable(value) {
 function runBuffered(state, invocation) {
   let finished = false;
   let waitsForEmptyEventLoop = true;
-  const once = (fn) => (...args) => {
-    if (finished) return;
-    finished = true;
-    fn(...args);
-  };
-  const done = (error, result) => settle(state, error !== undefined && error !== null ? failure(error) : success(result));
+  const once =
+    (fn) =>
+    (...args) => {
+      if (finished) return;
+      finished = true;
+      fn(...args);
+    };
+  const done = (error, result) =>
+    settle(state, error !== undefined && error !== null ? failure(error) : success(result));
   const callback = once((error, result) => {
     if (error !== undefined && error !== null) return settle(state, failure(error));
     // Lambda returns the response at callback() but freezes only after the loop drained.
@@ -187,7 +197,12 @@ function dispatch({ invocations }) {
   // real runtime's BeforeExitListener is built on.
   process.stdin.unref();
   const started = invocations.map((invocation) => {
-    const state = { requestId: invocation.requestId, startedAt: performance.now(), settled: false, afterDrain: undefined };
+    const state = {
+      requestId: invocation.requestId,
+      startedAt: performance.now(),
+      settled: false,
+      afterDrain: undefined,
+    };
     inflight.set(invocation.requestId, state);
     return [state, invocation];
   });
@@ -209,7 +224,10 @@ process.on('beforeExit', () => {
       settle(
         state,
         isAsyncFunction
-          ? { outcome: 'error', error: { name: 'Runtime.NodeJsExit', message: 'Runtime exited without providing a reason' } }
+          ? {
+              outcome: 'error',
+              error: { name: 'Runtime.NodeJsExit', message: 'Runtime exited without providing a reason' },
+            }
           : success(null),
       );
     }
