@@ -96,7 +96,9 @@ export class FakeLlmServer {
         sse(res, FORMATS[api].streamError());
         return void res.end();
       }
-      res.on('close', () => this.disconnects.splice(0).forEach((resolve) => resolve()));
+      res.on('close', () => {
+        for (const resolve of this.disconnects.splice(0)) resolve();
+      });
       return;
     }
     for (const e of events) sse(res, e);
@@ -141,7 +143,8 @@ function fail(res: ServerResponse, api: Api, status: 429 | 500): void {
   const headers = { 'retry-after': '0', 'x-request-id': `req_fake_${status}` };
   if (api === 'anthropic') {
     const type = status === 429 ? 'rate_limit_error' : 'api_error';
-    return json(res, status, { type: 'error', error: { type, message } }, headers);
+    json(res, status, { type: 'error', error: { type, message } }, headers);
+    return;
   }
   json(res, status, { error: { message, type: status === 429 ? 'requests' : 'server_error', code: null } }, headers);
 }
