@@ -53,6 +53,8 @@ export interface LlmResult {
   cacheReadTokens?: unknown;
   reasoningTokens?: unknown;
   finishReasons?: unknown[];
+  /** Seconds to the first chunk when the caller measured it (the AI SDK does); else our own measure. */
+  timeToFirstChunk?: unknown;
 }
 
 /** A tool call in `output.value`, the same shape for every provider. */
@@ -115,6 +117,8 @@ export interface SpanStart {
   /** Parent other than the innermost open span of this context (the AI SDK's call span). */
   parent?: OpenSpan | undefined;
   startTime?: number;
+  /** Identity used only where the scope (§6) has none, e.g. the AI SDK's `runtimeContext`. */
+  fallback?: { userId?: unknown; convoId?: unknown };
 }
 
 /**
@@ -133,6 +137,8 @@ export class RecordedSpan {
   private constructor(
     readonly state: OpenSpan,
     private readonly client: Client,
+    /** The identity the span was written with, for spans that should carry the same. */
+    readonly identity: { userId?: string; convoId?: string },
   ) {}
 
   /** Starts a span, or returns `undefined` when the SDK is off or recording failed (logged). */
@@ -145,9 +151,16 @@ export class RecordedSpan {
       const fields = properties ? { ...start.fields, properties } : start.fields;
       const attrs = buildAttributes(fields, store, client, start.kind === 'tool' ? 'tool' : undefined);
       attrs[ATTR.kind] = start.kind;
+      const { userId, convoId } = start.fallback ?? {};
+      if (attrs[ATTR.userId] === undefined && typeof userId === 'string' && userId !== '') attrs[ATTR.userId] = userId;
+      if (attrs[ATTR.convoId] === undefined && typeof convoId === 'string' && convoId !== '')
+        attrs[ATTR.convoId] = convoId;
       const { span, parent } = startSpan(client, start.name, attrs, store, start.startTime);
+      const written = (key: string): string | undefined =>
+        typeof attrs[key] === 'string' ? (attrs[key] as string) : undefined;
+      const identity = { userId: written(ATTR.userId), convoId: written(ATTR.convoId) };
       // Kind 'tool' here is only the core's bookkeeping class: an open span that is not a trajectory.
-      return new RecordedSpan(openSpan(span, 'tool', parent, store, {}), client);
+      return new RecordedSpan(openSpan(span, 'tool', parent, store, {}), client, identity);
     } catch (error) {
       log.warn(`Could not record "${start.name}": ${String(error)}`);
       return undefined;
@@ -229,7 +242,10 @@ export class RecordedSpan {
     }
     const reasons = result.finishReasons?.filter((r): r is string => typeof r === 'string' && r !== '');
     if (reasons && reasons.length > 0) attrs[LLM_ATTR.finishReasons] = reasons;
-    if (this.firstChunkAt !== undefined) attrs[LLM_ATTR.timeToFirstChunk] = (this.firstChunkAt - this.startedAt) / 1000;
+    const given = result.timeToFirstChunk;
+    if (typeof given === 'number' && Number.isFinite(given) && given >= 0) attrs[LLM_ATTR.timeToFirstChunk] = given;
+    else if (this.firstChunkAt !== undefined)
+      attrs[LLM_ATTR.timeToFirstChunk] = (this.firstChunkAt - this.startedAt) / 1000;
     this.state.span.setAttributes(attrs);
     if (result.output !== undefined) patchAttributes(this.state.span, { output: result.output }, this.client);
   }

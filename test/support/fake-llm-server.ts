@@ -7,6 +7,7 @@
  * - any model: the text answer `ANSWER`, streamed in `CHUNKS`;
  * - a model containing `tools`: a `get_weather` tool call, or `TOOL_ANSWER` once the request
  *   carries the tool's result (so an agent loop gets to a second step);
+ * - a model containing `json`: the JSON text `TOOL_ARGS` (for structured output);
  * - `error-429` / `error-500`: that HTTP status with the provider's error body;
  * - `stall`: a stream that sends its first chunk and then waits until the client goes away;
  * - `midstream-error`: a stream that fails after its first chunk with an error event.
@@ -119,6 +120,7 @@ interface SseEvent {
 
 /** A tool call until the request carries the tool's result, then the final answer. */
 function answerFor(api: Api, body: Record<string, unknown>): Turn {
+  if (String(body.model ?? '').includes('json')) return { text: TOOL_ARGS };
   if (!String(body.model ?? '').includes('tools')) return { text: ANSWER };
   const sent = JSON.stringify(body.messages ?? body.input ?? []);
   const hasResult =
