@@ -12,6 +12,9 @@ export default defineConfig({
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
+    openai: 'src/integrations/openai.ts',
+    anthropic: 'src/integrations/anthropic.ts',
+    ai: 'src/integrations/ai.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -23,7 +26,16 @@ export default defineConfig({
   clean: false,
   target: 'node20',
   platform: 'node',
-  external: ['@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
+  external: [
+    '@opentelemetry/api',
+    'next/server',
+    'next',
+    '@middy/core',
+    'express',
+    'openai',
+    '@anthropic-ai/sdk',
+    'ai',
+  ],
   noExternal: [/^@opentelemetry\/(?!api$)/],
   esbuildOptions(options) {
     // The OpenTelemetry packages ship ESM under `module`; preferring it lets esbuild tree-shake

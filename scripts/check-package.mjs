@@ -83,7 +83,7 @@ let app;
 let receiver;
 try {
   await step('dist/ exists (run `npm run build` first)', async () => {
-    for (const entry of ['index', 'lambda', 'middy', 'express', 'next']) {
+    for (const entry of ['index', 'lambda', 'middy', 'express', 'next', 'openai', 'anthropic', 'ai']) {
       for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) {
         if (!existsSync(join(root, 'dist', `${entry}.${ext}`))) throw new Error(`missing dist/${entry}.${ext}`);
       }
@@ -235,7 +235,7 @@ export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteH
     );
 
     // Fails any resolution of a framework package, from require() and from import.
-    const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core)(\\/|$)/;`;
+    const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core|openai|@anthropic-ai\\/sdk|ai)(\\/|$)/;`;
     writeFileSync(
       join(app, 'forbid.cjs'),
       `${forbidden}
