@@ -8,6 +8,7 @@
  * - a model containing `tools`: a `get_weather` tool call, or `TOOL_ANSWER` once the request
  *   carries the tool's result (so an agent loop gets to a second step);
  * - a model containing `json`: the JSON text `TOOL_ARGS` (for structured output);
+ * - `chunks-<n>`: an answer of n words (n streamed chunks), for the benchmark;
  * - `error-429` / `error-500`: that HTTP status with the provider's error body;
  * - `stall`: a stream that sends its first chunk and then waits until the client goes away;
  * - `midstream-error`: a stream that fails after its first chunk with an error event.
@@ -39,10 +40,14 @@ export class FakeLlmServer {
   /** Resolvers waiting for a stalled stream's client to disconnect. */
   private readonly disconnects: Array<() => void> = [];
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private readonly server: Server;
+  readonly url: string;
+
+  // Plain fields rather than parameter properties: the benchmark loads this file with Node's type stripping.
+  private constructor(server: Server, url: string) {
+    this.server = server;
+    this.url = url;
+  }
 
   static async start(): Promise<FakeLlmServer> {
     let fake: FakeLlmServer | undefined;
@@ -120,6 +125,8 @@ interface SseEvent {
 
 /** A tool call until the request carries the tool's result, then the final answer. */
 function answerFor(api: Api, body: Record<string, unknown>): Turn {
+  const many = /^chunks-(\d+)$/.exec(String(body.model ?? ''));
+  if (many) return { text: ' tok'.repeat(Number(many[1])) };
   if (String(body.model ?? '').includes('json')) return { text: TOOL_ARGS };
   if (!String(body.model ?? '').includes('tools')) return { text: ANSWER };
   const sent = JSON.stringify(body.messages ?? body.input ?? []);
