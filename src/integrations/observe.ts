@@ -41,6 +41,10 @@ const isApiPromise = (v: unknown): v is ApiPromiseLike =>
 const isStream = (v: unknown): v is StreamLike =>
   v !== null && typeof v === 'object' && typeof (v as Partial<StreamLike>).iterator === 'function';
 
+/** Another async iterable (a client that is not Stainless-generated, a test double). */
+const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
+  v !== null && typeof v === 'object' && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+
 /** Runs a telemetry callback; its failure is logged, never thrown into the caller's path. */
 function safely(fn: () => void): void {
   try {
@@ -63,7 +67,8 @@ export function observeCall<T, Chunk>(result: T, observer: CallObserver<Chunk>):
   };
   const fail = (error: unknown) => once(() => observer.fail(error));
   const settle = (value: unknown): unknown => {
-    if (isStream(value)) watchStream(value, observer, once);
+    if (isStream(value)) watchStream(value, 'iterator', observer, once);
+    else if (isAsyncIterable(value)) watchStream(value, Symbol.asyncIterator, observer, once);
     else once(() => observer.value(value));
     return value;
   };
@@ -97,12 +102,22 @@ export function observeCall<T, Chunk>(result: T, observer: CallObserver<Chunk>):
   return settle(result) as T;
 }
 
-/** Hooks the stream's iterator: every consumer of the stream (helpers included) reads through it. */
-function watchStream<Chunk>(stream: StreamLike, observer: CallObserver<Chunk>, once: (fn: () => void) => void): void {
-  const iterator = stream.iterator;
-  stream.iterator = function (this: unknown) {
+/**
+ * Hooks the stream's iterator function (`iterator` on the clients' `Stream`, through which
+ * `Symbol.asyncIterator`, `tee()` and `toReadableStream()` all read; else `Symbol.asyncIterator`),
+ * on that instance only.
+ */
+function watchStream<Chunk>(
+  stream: object,
+  key: 'iterator' | typeof Symbol.asyncIterator,
+  observer: CallObserver<Chunk>,
+  once: (fn: () => void) => void,
+): void {
+  const holder = stream as Record<PropertyKey, unknown> & Partial<StreamLike>;
+  const iterator = holder[key] as (this: unknown) => AsyncIterator<unknown>;
+  const hooked = function (this: unknown) {
     const inner = iterator.call(this);
-    const aborted = () => stream.controller?.signal?.aborted === true;
+    const aborted = () => holder.controller?.signal?.aborted === true;
     const wrapped: AsyncIterator<unknown> & AsyncIterable<unknown> = {
       async next(...args: [] | [unknown]) {
         let step: IteratorResult<unknown>;
@@ -131,4 +146,5 @@ function watchStream<Chunk>(stream: StreamLike, observer: CallObserver<Chunk>, o
     };
     return wrapped;
   };
+  Object.defineProperty(holder, key, { value: hooked, writable: true, configurable: true });
 }

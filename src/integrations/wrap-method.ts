@@ -82,9 +82,12 @@ export function wrapDerived(client: object, rewrap: (derived: object) => void): 
 /** A string or `undefined`. */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** `input.value` with the system prompt first, as a message, when the API takes it apart. */
+/**
+ * `input.value` as a JSON list of messages: the system prompt first, as a message, when the API
+ * takes it apart, and a bare string prompt (the Responses API's `input: 'hi'`) as a user message.
+ */
 export function withSystem(system: unknown, messages: unknown): unknown {
-  if (system === undefined || system === null || system === '') return messages;
   const rest = typeof messages === 'string' ? [{ role: 'user', content: messages }] : messages;
+  if (system === undefined || system === null || system === '') return rest;
   return [{ role: 'system', content: system }, ...(Array.isArray(rest) ? rest : rest === undefined ? [] : [rest])];
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { context, propagation, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { context, propagation, type ProxyTracerProvider, trace } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { createOpenAI } from '@ai-sdk/openai';

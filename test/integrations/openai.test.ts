@@ -138,7 +138,7 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'hi' },
     ]);
-    expect(json2).toBe('hi');
+    expect(JSON.parse(String(json2))).toEqual([{ role: 'user', content: 'hi' }]);
     expect(spans.filter((s) => s.attributes['gen_ai.response.time_to_first_chunk'] !== undefined)).toHaveLength(1);
   });
 
@@ -234,5 +234,35 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
     expect((await received(receiver)).map((s) => s.name)).toEqual(['second', 'second']);
     expect(() => wrapOpenAI({} as OpenAI)).toThrow(TypeError);
     expect(() => wrapOpenAI(client(), { captureInput: 'no' as unknown as boolean })).toThrow(TypeError);
+  });
+
+  test('a structural client (plain promises, an async generator as stream) is recorded too', async () => {
+    const chunks = CHUNKS.map((content) => ({ model: 'm-1', choices: [{ index: 0, delta: { content } }] }));
+    const double = {
+      chat: {
+        completions: {
+          create: async (params: { model: string; messages: unknown[]; stream?: boolean }) =>
+            params.stream
+              ? (async function* () {
+                  yield* chunks;
+                })()
+              : { model: 'm-1', choices: [{ index: 0, message: { content: ANSWER }, finish_reason: 'stop' }] },
+        },
+      },
+    };
+    const wrapped = wrapOpenAI(double);
+    expect(wrapped).toBe(double);
+    await wrapped.chat.completions.create({ model: 'm', messages });
+    const parts: string[] = [];
+    for await (const c of (await wrapped.chat.completions.create({
+      model: 'm',
+      messages,
+      stream: true,
+    })) as AsyncIterable<(typeof chunks)[number]>)
+      parts.push(c.choices[0]!.delta.content);
+    expect(parts).toEqual(CHUNKS);
+    const spans = (await received(receiver)).filter((s) => s.name === 'openai.chat.completions');
+    expect(spans.map((s) => s.attributes['output.value'])).toEqual([ANSWER, ANSWER]);
+    expect(spans.map((s) => s.attributes['gen_ai.response.model'])).toEqual(['m-1', 'm-1']);
   });
 });
