@@ -83,7 +83,15 @@ export function checkOptions(
   if (options === undefined) return { captureInput: true, captureOutput: true };
   if (options === null || typeof options !== 'object')
     throw new TypeError(`${fn}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
-  const { event, captureInput, captureOutput, properties } = options;
+  let read: IntegrationOptions;
+  try {
+    // Copied once: a getter that throws fails here, at setup, as a TypeError naming the cause.
+    const { event, captureInput, captureOutput, properties } = options;
+    read = { event, captureInput, captureOutput, properties: properties && { ...properties } };
+  } catch (error) {
+    throw new TypeError(`${fn}: reading the options threw: ${String(error)}`, { cause: error });
+  }
+  const { event, captureInput, captureOutput, properties } = read;
   if (event !== undefined && (typeof event !== 'string' || event.trim() === ''))
     throw new TypeError(`${fn}: \`event\` must be a non-empty string; got ${typeof event}.`);
   for (const [key, v] of [
@@ -100,7 +108,7 @@ export function checkOptions(
     ...(event !== undefined && { event }),
     captureInput: captureInput ?? true,
     captureOutput: captureOutput ?? true,
-    ...(properties !== undefined && { properties: { ...properties } }),
+    ...(properties !== undefined && { properties }),
   };
 }
 

@@ -234,6 +234,12 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
     expect((await received(receiver)).map((s) => s.name)).toEqual(['second', 'second']);
     expect(() => wrapOpenAI({} as OpenAI)).toThrow(TypeError);
     expect(() => wrapOpenAI(client(), { captureInput: 'no' as unknown as boolean })).toThrow(TypeError);
+    const hostile = Object.defineProperty({}, 'event', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(() => wrapOpenAI(client(), hostile)).toThrow(TypeError);
   });
 
   test('a structural client (plain promises, an async generator as stream) is recorded too', async () => {
