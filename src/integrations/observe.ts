@@ -119,17 +119,19 @@ function watchStream<Chunk>(
     const inner = iterator.call(this);
     const aborted = () => holder.controller?.signal?.aborted === true;
     const wrapped: AsyncIterator<unknown> & AsyncIterable<unknown> = {
-      async next(...args: [] | [unknown]) {
-        let step: IteratorResult<unknown>;
-        try {
-          step = await inner.next(...args);
-        } catch (error) {
-          once(() => observer.fail(error));
-          throw error;
-        }
-        if (step.done) once(() => observer.end(aborted()));
-        else safely(() => observer.chunk(step.value as Chunk));
-        return step;
+      // A plain `then` rather than an async function: one promise less per chunk.
+      next(...args: [] | [unknown]) {
+        return Promise.resolve(inner.next(...args)).then(
+          (step) => {
+            if (step.done) once(() => observer.end(aborted()));
+            else safely(() => observer.chunk(step.value as Chunk));
+            return step;
+          },
+          (error: unknown) => {
+            once(() => observer.fail(error));
+            throw error;
+          },
+        );
       },
       async return(value?: unknown) {
         once(() => observer.cancel());

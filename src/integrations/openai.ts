@@ -64,7 +64,8 @@ class ChatStream {
     this.model ??= c.model;
     if (c.usage) this.usage = c.usage;
     let content = false;
-    for (const choice of list(c.choices).map(obj)) {
+    for (const raw of list(c.choices)) {
+      const choice = obj(raw);
       const index = typeof choice.index === 'number' ? choice.index : 0;
       if (choice.finish_reason) this.reasons[index] = choice.finish_reason;
       if (index !== 0) continue;
