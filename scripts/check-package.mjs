@@ -200,11 +200,15 @@ import { wrapHandler } from '@bentolabs/sdk/lambda';
 import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
 import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';
 import { wrapRouteHandler } from '@bentolabs/sdk/next';
+import { wrapOpenAI } from '@bentolabs/sdk/openai';
+import { wrapAnthropic } from '@bentolabs/sdk/anthropic';
+import { bentoTelemetry } from '@bentolabs/sdk/ai';
 init({ apiKey: 'bl_pk_types_000000000' });
 const id: string = trackAi({ event: 'e' });
 const s: BentoStatus = status();
 export const h = wrapHandler(async (event: { body: string }) => ({ statusCode: 200, body: event.body + id + s.sdkVersion }));
 export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler, BentoLabsSpanProcessor, BentoLabsTraceExporter];
+export const integrations = [wrapOpenAI({ chat: { completions: { create: () => 1 } } }), wrapAnthropic, bentoTelemetry({ captureInput: false })];
 `;
         writeFileSync(join(app, 'consumer.mts'), consumer);
         writeFileSync(
@@ -230,7 +234,7 @@ export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteH
         if (!r.ok) throw new Error(r.stdout || r.stderr);
         if (existsSync(join(app, 'node_modules/@opentelemetry/sdk-trace-base')))
           throw new Error('sdk-trace-base is installed in the app, so this proves nothing');
-        return 'all five entry points type-check';
+        return 'all eight entry points type-check';
       },
     );
 
