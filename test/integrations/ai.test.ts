@@ -8,6 +8,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import {
   generateObject,
   generateText,
+  streamObject,
   jsonSchema,
   registerTelemetry,
   stepCountIs,
@@ -186,6 +187,24 @@ describe.skipIf(!NODE_OK)('bentoTelemetry (AI SDK 7)', () => {
       'gen_ai.response.model': responseModel('gpt-json'),
       'gen_ai.usage.input_tokens': USAGE.input,
     });
+  });
+
+  test('streamObject: a chain span with its llm span, time to first chunk from the AI SDK', async () => {
+    const result = streamObject({
+      model: provider().chat('gpt-json'),
+      schema: jsonSchema<{ city: string }>({ type: 'object', properties: { city: { type: 'string' } } }),
+      prompt: 'city?',
+      telemetry: telemetry(),
+    });
+    for await (const _ of result.partialObjectStream);
+    expect(await result.object).toEqual({ city: 'Paris' });
+    const spans = await received(receiver);
+    const chain = only(spans, 'streamObject');
+    const llm = only(spans, 'openai.chat');
+    expect(llm.parentSpanId).toBe(chain.spanId);
+    expect(chain.attributes['openinference.span.kind']).toBe('chain');
+    expect(llm.attributes['output.value']).toBe(TOOL_ARGS);
+    expect(llm.typedAttributes['gen_ai.response.time_to_first_chunk']?.type).toBe('double');
   });
 
   test('a provider error: the AI SDK rejects as without us; chain and llm spans are ERROR', async () => {
