@@ -38,6 +38,8 @@ const weatherTool = (
 
 // Compile-time: what bentoTelemetry() returns is an AI SDK 7 `Telemetry` integration.
 const _typed: Telemetry = bentoTelemetry();
+// generateObject/streamObject are deprecated in AI SDK 7 (still supported, and in SPEC §10): keep the log quiet.
+globalThis.AI_SDK_LOG_WARNINGS = false;
 
 describe.skipIf(!NODE_OK)('bentoTelemetry (AI SDK 7)', () => {
   beforeEach(() => startSdk(receiver));
