@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { noMachineIdDetectors, saveMetafile } from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
@@ -33,6 +34,7 @@ await esbuild.build({
   },
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [noMachineIdDetectors, saveMetafile('cli')],
 });
 fs.chmodSync(path.join(outdir, 'cli.js'), 0o755);
 
@@ -47,6 +49,7 @@ await esbuild.build({
   target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [saveMetafile('dashboard')],
 });
 const css = fs.readFileSync(path.join(root, 'dashboard/style.css'), 'utf8');
 const html = fs
