@@ -30,7 +30,11 @@ await esbuild.build({
   mainFields: ['module', 'main'],
   // Bundled CommonJS code may still call require() for Node built-ins; ESM has no require.
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __bentoCreateRequire } from 'node:module';\nconst require = __bentoCreateRequire(import.meta.url);",
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __bentoCreateRequire } from 'node:module';",
+      'const require = __bentoCreateRequire(import.meta.url);',
+    ].join('\n'),
   },
   legalComments: 'none',
   logLevel: 'warning',
@@ -60,5 +64,6 @@ fs.writeFileSync(path.join(dashboardOut, 'index.html'), html);
 
 const size = (f) => `${(fs.statSync(f).size / 1024).toFixed(0)} KB`;
 console.log(
-  `build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`,
+  `build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ` +
+    `${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`,
 );

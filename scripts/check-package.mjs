@@ -188,7 +188,8 @@ try {
     if (installed !== pkg.version) throw new Error(`installed @bentolabs/sdk ${installed}, expected ${pkg.version}`);
     if (api !== '1.10.0') throw new Error(`@opentelemetry/api was changed to ${api}`);
     const nested = existsSync(join(app, 'node_modules/@bentolabs/sdk/node_modules/@opentelemetry/api'));
-    return `@bentolabs/sdk ${installed} next to @opentelemetry/api ${api} and core ${core}${nested ? ' (with a nested api copy)' : ', one shared api'}`;
+    const copies = nested ? ' (with a nested api copy)' : ', one shared api';
+    return `@bentolabs/sdk ${installed} next to @opentelemetry/api ${api} and core ${core}${copies}`;
   });
 
   if (appReady) {
@@ -230,7 +231,9 @@ bento.flush().then((result) => { console.log(JSON.stringify({ id, result, status
     await step(
       'published types compile (strict, nodenext, no skipLibCheck) with only @opentelemetry/api installed',
       async () => {
-        const consumer = `import { init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus } from '@bentolabs/sdk';
+        const consumer = `import {
+  init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus,
+} from '@bentolabs/sdk';
 import { wrapHandler } from '@bentolabs/sdk/lambda';
 import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
 import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';

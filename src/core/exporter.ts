@@ -90,8 +90,9 @@ export class BentoLabsTraceExporter implements SpanExporter {
       'error',
       60_000,
       (n) =>
-        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
-        'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ` +
+        `${n} request(s)) at ${this.options.tracesUrl}. Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of ` +
+        'the project you expect, and that BENTOLABS_BASE_URL points at its region.',
       this.log,
     );
   }

@@ -220,7 +220,8 @@ class InteractionImpl implements Interaction {
     if (open) {
       throw new BentoUsageError(
         'out_of_order',
-        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).`,
+        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the ` +
+          'inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).',
       );
     }
     if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);
