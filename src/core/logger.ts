@@ -36,11 +36,7 @@ const sdkTarget = shared<LogTarget>('logger', () => ({ threshold: LOG_LEVELS.ind
 const onceKeys = shared('logOnceKeys', () => new Set<string>());
 
 /** Where one part of the SDK logs: the SDK-wide logger, or a low-level instance's own. */
-export interface Log {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+export interface Log extends BentoLogger {
   enabled(level: Exclude<LogLevel, 'silent'>): boolean;
   /** Logs `message` only the first time `key` is seen in this process (until `resetOnce`). */
   once(level: Exclude<LogLevel, 'silent'>, key: string, message: string): void;
