@@ -78,27 +78,40 @@ it('the ESM and CJS builds share one client, one context, one logger and one col
   expect(coldStarts()).toEqual({ 'inv-1': true, 'inv-2': false });
 });
 
-it('a copy of another release line keeps its own client, context, logger and cold start', async () => {
-  // The same build, told it is another line: what differs between two real lines is exactly the key.
-  const other = path.join(work, 'other-line');
-  cpSync(path.join(root, 'dist'), other, { recursive: true, filter: (f) => !f.includes('dashboard') });
-  writeFileSync(path.join(other, 'package.json'), '{"type":"module"}');
+/** A copy of dist/ whose SDK_VERSION says `version`: what differs between two real releases is exactly that. */
+function copyAs(version: string): string {
+  const dir = path.join(work, version);
+  cpSync(path.join(root, 'dist'), dir, { recursive: true, filter: (f) => !f.includes('dashboard') });
   let rewritten = 0;
-  for (const file of readdirSync(other).filter((f) => f.endsWith('.js'))) {
-    const text = readFileSync(path.join(other, file), 'utf8');
-    const next = text.replaceAll(`"${SDK_VERSION}"`, '"99.0.0"');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    const next = text.replaceAll(`"${SDK_VERSION}"`, `"${version}"`);
     if (next !== text) rewritten++;
-    writeFileSync(path.join(other, file), next);
+    writeFileSync(path.join(dir, file), next);
   }
   expect(rewritten).toBeGreaterThan(0);
+  return dir;
+}
 
-  const out = await run(['other-line', other]);
+it('a copy of another release line keeps its own client, context, logger and cold start', async () => {
+  const out = await run(['copy', copyAs('99.0.0')]);
   expect(out.versions).toEqual([SDK_VERSION, '99.0.0']);
   expect(out.initialised).toEqual([true, false]);
   expect(out.probeLogged).toBe(false);
   expect(out.sameContext).toBe(false);
   expect(out.flush.every((f) => f.ok)).toBe(true);
   expect(coldStarts()).toEqual({ 'inv-1': true, 'inv-2': true });
+});
+
+it('a copy of another patch release of the same line shares everything', async () => {
+  const patch = SDK_VERSION.replace(/\.\d+$/, '.999');
+  expect(releaseLine(patch)).toBe(LINE);
+  const out = await run(['copy', copyAs(patch)]);
+  expect(out.versions).toEqual([SDK_VERSION, patch]);
+  expect(out.initialised).toEqual([true, true]);
+  expect(out.probeLogged).toBe(true);
+  expect(out.sameContext).toBe(true);
+  expect(coldStarts()).toEqual({ 'inv-1': true, 'inv-2': false });
 });
 
 it('something foreign at our global key is neither used nor overwritten, and the logger says so', async () => {
