@@ -246,7 +246,8 @@ const id: string = trackAi({ event: 'e' });
 const s: BentoStatus = status();
 export const h = wrapHandler(async (event: { body: string }) => ({ statusCode: 200, body: event.body + id + s.sdkVersion }));
 export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler, BentoLabsSpanProcessor, BentoLabsTraceExporter];
-export const integrations = [wrapOpenAI({ chat: { completions: { create: () => 1 } } }), wrapAnthropic, bentoTelemetry({ captureInput: false })];
+const client = wrapOpenAI({ chat: { completions: { create: () => 1 } } });
+export const integrations = [client, wrapAnthropic, bentoTelemetry({ captureInput: false })];
 `;
         writeFileSync(join(app, 'consumer.mts'), consumer);
         writeFileSync(
