@@ -60,10 +60,19 @@ describe('SpanStore', () => {
 describe('views', () => {
   test('categories: tool, llm, trajectory, event', () => {
     const stored = (f: Partial<ReceivedSpan> & { name: string }) => ({ ...span(f), receivedAt: '' });
-    expect(categorize(stored({ name: 't', attributes: { 'openinference.span.kind': 'tool' } }), false)).toBe('tool');
+    const kind = (k: string) => ({ 'openinference.span.kind': k });
+    expect(categorize(stored({ name: 't', attributes: kind('tool') }), false)).toBe('tool');
     expect(categorize(stored({ name: 'l', attributes: { 'gen_ai.request.model': 'm' } }), false)).toBe('llm');
+    expect(categorize(stored({ name: 'p', attributes: { 'gen_ai.system': 'openai' } }), false)).toBe('llm');
+    expect(categorize(stored({ name: 'u', attributes: { 'gen_ai.usage.input_tokens': 3 } }), false)).toBe('llm');
+    expect(categorize(stored({ name: 'k', attributes: kind('llm') }), true)).toBe('llm');
+    expect(categorize(stored({ name: 'c', attributes: kind('chain') }), false)).toBe('trajectory');
     expect(categorize(stored({ name: 'r' }), true)).toBe('trajectory');
-    expect(categorize(stored({ name: 'e' }), false)).toBe('event');
+    // A begin() that recorded nothing inside is still a trajectory, not an event.
+    expect(categorize(stored({ name: 'b', attributes: { 'input.value': 'hi' } }), false)).toBe('trajectory');
+    // A begin() that set a model but has children is a trajectory, not an LLM call.
+    expect(categorize(stored({ name: 'm', attributes: { 'gen_ai.request.model': 'm' } }), true)).toBe('trajectory');
+    expect(categorize(stored({ name: 'e', attributes: kind('retriever') }), false)).toBe('event');
   });
 
   test('orphans become roots, a parent cycle does not loop, and summaries survive a missing root', () => {
