@@ -1,35 +1,34 @@
 /** Fetching from the dev server's JSON API, with a hook that refetches when new spans arrive. */
 import { useEffect, useState } from 'preact/hooks';
-import type { SessionSummary, SpanNode, SpanSummary, TraceSummary, UserSummary } from '../../src/dev/views.js';
 import type { StoredSpan } from '../../src/dev/store.js';
+import type { Usage } from '../../src/dev/usage.js';
+import type {
+  LlmCallSummary,
+  SessionSummary,
+  SpanCategory,
+  SpanNode,
+  SpanSummary,
+  Totals,
+  TraceSummary,
+  UserSummary,
+} from '../../src/dev/views.js';
 
-export type { SessionSummary, SpanNode, SpanSummary, StoredSpan, TraceSummary, UserSummary };
-
-export interface Facets {
-  userIds: string[];
-  convoIds: string[];
-  models: string[];
-  providers: string[];
-}
+export type {
+  LlmCallSummary,
+  SessionSummary,
+  SpanCategory,
+  SpanNode,
+  SpanSummary,
+  StoredSpan,
+  Totals,
+  TraceSummary,
+  Usage,
+  UserSummary,
+};
 
 export interface TraceDetail {
   trace: TraceSummary;
   roots: SpanNode[];
-}
-
-export const FILTER_KEYS = ['userId', 'convoId', 'model', 'provider'] as const;
-export type FilterKey = (typeof FILTER_KEYS)[number];
-
-/** `?userId=..&model=..` from the filters that are set. */
-export function filterQuery(params: URLSearchParams, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams();
-  for (const k of FILTER_KEYS) {
-    const v = params.get(k);
-    if (v) q.set(k, v);
-  }
-  for (const [k, v] of Object.entries(extra)) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
 }
 
 export interface Loaded<T> {

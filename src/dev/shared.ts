@@ -79,6 +79,7 @@ export function sinceMillis(since: string, now: number): number | undefined {
 /** `850 ms`, `1.25 s`, `2.1 min`; `sep` is what stands between number and unit. */
 export function formatDuration(millis: number, sep = ' '): string {
   if (!Number.isFinite(millis) || millis < 0) return '?';
+  if (millis === 0) return `0${sep}ms`;
   if (millis < 1) return `${millis.toFixed(2)}${sep}ms`;
   if (millis < 1000) return `${millis.toFixed(millis < 10 ? 1 : 0)}${sep}ms`;
   if (millis < 120_000) return `${(millis / 1000).toFixed(2)}${sep}s`;

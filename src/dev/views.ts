@@ -6,7 +6,7 @@ import { ATTR, RESOURCE, SPAN_KIND } from '../core/keys.js';
 import { lastUserText } from './chat.js';
 import { fieldOf, isError, traceMatches } from './match.js';
 import { DEFAULT_PRICES, type PriceTable } from './prices.js';
-import { isoOfNanos, type Facets, type SpanFilter } from './shared.js';
+import { isoOfNanos, preview, type Facets, type SpanFilter } from './shared.js';
 import type { StoredSpan } from './store.js';
 import { addCall, emptyUsage, spanUsage, sumUsage, type SpanUsage, type Usage } from './usage.js';
 
@@ -64,7 +64,23 @@ export interface TraceSummary {
   /** Spans whose parent span is not in the trace (not received, or lost). */
   missingParents: number;
   usage: Usage;
+  /** Every span but the root, by start time: what the turn did, step by step (at most 40). */
+  steps: StepSummary[];
   lastReceivedAt: string;
+}
+
+/** One step of a turn, as the session view lists it. */
+export interface StepSummary extends SpanUsage {
+  spanId: string;
+  name: string;
+  category: SpanCategory;
+  model?: string;
+  /** Start relative to the trace's first span. */
+  offsetMillis: number;
+  durationMillis: number;
+  status: 'ok' | 'error';
+  /** A tool's arguments, or the error message of a failed step, cut short. */
+  detail?: string;
 }
 
 export interface SpanNode extends StoredSpan, SpanUsage {
@@ -173,6 +189,16 @@ function distinct(values: (string | undefined)[]): string[] {
 const hasParentIn = (s: StoredSpan, ids: Set<string>) =>
   !!s.parentSpanId && ids.has(s.parentSpanId) && s.parentSpanId !== s.spanId;
 
+function step(s: SpanSummary, offsetMillis: number): StepSummary {
+  const { spanId, name, category, durationMillis, status } = s;
+  const out: StepSummary = { spanId, name, category, offsetMillis, durationMillis, status };
+  for (const k of ['model', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'reasoningTokens', 'costUsd'] as const)
+    if (s[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = s[k];
+  const detail = status === 'error' ? s.statusMessage : category === 'tool' ? s.input : undefined;
+  if (detail) out.detail = preview(detail, 80);
+  return out;
+}
+
 /** Roots of a trace (spans whose parent is not in it) with their children, each level by start time. */
 export function buildTree(spans: StoredSpan[], prices: PriceTable = DEFAULT_PRICES): SpanNode[] {
   const ids = new Set(spans.map((s) => s.spanId));
@@ -225,6 +251,12 @@ export function summarizeTrace(spans: StoredSpan[], prices: PriceTable = DEFAULT
     if (category === 'tool') toolCalls++;
   }
   const extentMillis = Number(end - start) / 1e6;
+  const steps = sorted
+    .filter((s) => s !== root)
+    .slice(0, 40)
+    .map((s) =>
+      step(summarize(s, parents.has(s.spanId), prices), Number(BigInt(s.startTimeUnixNano || '0') - start) / 1e6),
+    );
   const summary: TraceSummary = {
     traceId: first.traceId,
     name: root?.name ?? first.name,
@@ -243,6 +275,7 @@ export function summarizeTrace(spans: StoredSpan[], prices: PriceTable = DEFAULT
     toolCalls,
     missingParents: spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).length,
     usage,
+    steps,
     // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings
     lastReceivedAt: spans.reduce((m, s) => (s.receivedAt > m ? s.receivedAt : m), ''),
   };

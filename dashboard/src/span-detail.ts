@@ -1,0 +1,87 @@
+/** The selected span: its headline facts, its messages as a chat, and every attribute. */
+import { html } from 'htm/preact';
+import { ATTR } from '../../src/core/keys.js';
+import type { SpanNode } from './api.js';
+import { Chat } from './chat-view.js';
+import { Badge, Tokens } from './common.js';
+import { formatCost, formatDuration, formatTokens, prettyIfJson, time } from './format.js';
+
+function Value({ value, type }: { value: unknown; type?: string }) {
+  if (typeof value === 'string') {
+    const pretty = prettyIfJson(value);
+    if (pretty) return html`<pre>${pretty}</pre>`;
+    return value.length > 120 || value.includes('\n') ? html`<pre>${value}</pre>` : html`<span>${value}</span>`;
+  }
+  if (Array.isArray(value) || (value && typeof value === 'object'))
+    return html`<pre>${JSON.stringify(value, null, 2)}</pre>`;
+  return html`<span class=${`v-${type ?? typeof value}`}>${String(value)}</span>`;
+}
+
+// The fields a BentoLabs user passes come first; infrastructure attributes (faas.*, cloud.*) after.
+const FIRST: string[] = [ATTR.userId, ATTR.convoId, ATTR.model, ATTR.provider, ATTR.kind, ATTR.input, ATTR.output];
+const rank = (k: string) => {
+  const i = FIRST.indexOf(k);
+  return i === -1 ? (/^(faas|cloud|bentolabs)\./.test(k) ? 200 : 100) : i;
+};
+
+function AttributeTable({
+  attrs,
+  types,
+  testid,
+}: {
+  attrs: Record<string, unknown>;
+  types?: Record<string, { type: string }>;
+  testid: string;
+}) {
+  const keys = Object.keys(attrs).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  if (keys.length === 0) return html`<p class="muted">none</p>`;
+  return html`<table class="attrs" data-testid=${testid}>
+    <tbody>${keys.map(
+      (k) => html`<tr data-testid="attr-row" data-key=${k}>
+      <th>${k}${types?.[k] && html`<small>${types[k]!.type}</small>`}</th>
+      <td><${Value} value=${attrs[k]} type=${types?.[k]?.type} /></td>
+    </tr>`,
+    )}</tbody>
+  </table>`;
+}
+
+/** Input and output of a non-LLM span (a tool's arguments and result, a trajectory's question and answer). */
+function InputOutput({ span }: { span: SpanNode }) {
+  const input = span.attributes[ATTR.input];
+  const output = span.attributes[ATTR.output];
+  if (input === undefined && output === undefined) return null;
+  return html`<div class="io-pair" data-testid="span-io">
+    ${input !== undefined && html`<h4>Input</h4><${Value} value=${input} />`}
+    ${output !== undefined && html`<h4>Output</h4><${Value} value=${output} />`}
+  </div>`;
+}
+
+export function SpanDetail({ span, offsetMillis }: { span: SpanNode; offsetMillis: number }) {
+  const a = span.attributes;
+  const llm = span.category === 'llm';
+  const chat = llm ? html`<${Chat} input=${a[ATTR.input]} output=${a[ATTR.output]} />` : null;
+  return html`<div class="detail" data-testid="span-detail" data-span-name=${span.name}>
+    <h3><${Badge} kind=${span.category} /> ${span.name}</h3>
+    <dl class="facts">
+      <div><dt>Duration</dt><dd>${formatDuration(span.durationMillis)}</dd></div>
+      <div><dt>Starts at</dt><dd>+${formatDuration(offsetMillis)}</dd></div>
+      ${llm && html`<div><dt>Model</dt><dd>${String(a[ATTR.model] ?? '?')}${a[ATTR.provider] !== undefined ? ` (${String(a[ATTR.provider])})` : ''}</dd></div>`}
+      ${(span.inputTokens !== undefined || span.outputTokens !== undefined) && html`<div data-testid="span-tokens"><dt>Tokens in → out</dt><dd><${Tokens} input=${span.inputTokens} output=${span.outputTokens} cached=${span.cacheReadTokens} reasoning=${span.reasoningTokens} />${span.cacheReadTokens ? html` <span class="muted small">(${formatTokens(span.cacheReadTokens)} cached)</span>` : ''}${span.reasoningTokens ? html` <span class="muted small">(${formatTokens(span.reasoningTokens)} reasoning)</span>` : ''}</dd></div>`}
+      ${llm && html`<div data-testid="span-cost"><dt>Cost</dt><dd>${span.costUsd !== undefined ? formatCost(span.costUsd) : html`<span class="muted" title="No price for this model, or no token counts (see --prices)">unpriced</span>`}</dd></div>`}
+      <div><dt>Status</dt><dd>${span.status?.code === 2 ? html`<span class="status status-error">error${span.status.message ? `: ${span.status.message}` : ''}</span>` : 'ok'}</dd></div>
+      <div><dt>Span</dt><dd class="mono">${span.spanId}</dd></div>
+      ${span.parentSpanId && html`<div><dt>Parent</dt><dd class="mono">${span.parentSpanId}${span.missingParent && html` <span class="warn-text">not received</span>`}</dd></div>`}
+    </dl>
+    ${chat ? html`<h4>Messages</h4>${chat}` : html`<${InputOutput} span=${span} />`}
+    <details open=${!llm}>
+      <summary><h4>Attributes</h4></summary>
+      <${AttributeTable} attrs=${span.attributes} types=${span.typedAttributes} testid="span-attributes" />
+    </details>
+    ${span.events?.length > 0 && html`<h4>Events</h4>${span.events.map((e) => html`<div class="event"><strong>${e.name}</strong><${AttributeTable} attrs=${e.attributes} testid="event-attributes" /></div>`)}`}
+    <details>
+      <summary><h4>Resource</h4></summary>
+      <${AttributeTable} attrs=${span.resource ?? {}} testid="resource-attributes" />
+    </details>
+    <p class="muted small">Scope ${span.scope?.name} ${span.scope?.version ?? ''} · received ${time(span.receivedAt)}</p>
+  </div>`;
+}
