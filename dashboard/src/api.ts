@@ -1,13 +1,14 @@
 /** Fetching from the dev server's JSON API, with a hook that refetches when new spans arrive. */
 import { useEffect, useState } from 'preact/hooks';
 import type { StoredSpan } from '../../src/dev/store.js';
-import type { Usage } from '../../src/dev/usage.js';
+import type { SpanUsage, Usage } from '../../src/dev/usage.js';
 import type {
   LlmCallSummary,
   SessionSummary,
   SpanCategory,
   SpanNode,
   SpanSummary,
+  StepSummary,
   Totals,
   TraceSummary,
   UserSummary,
@@ -19,6 +20,8 @@ export type {
   SpanCategory,
   SpanNode,
   SpanSummary,
+  SpanUsage,
+  StepSummary,
   StoredSpan,
   Totals,
   TraceSummary,

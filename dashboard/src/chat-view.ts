@@ -17,7 +17,9 @@ function Part({ part }: { part: ChatPart }) {
   if (part.type === 'text') return html`<div class="msg-text">${part.text}</div>`;
   if (part.type === 'tool_call')
     return html`<div class="tool-call" data-testid="tool-call">
-      <div class="tool-head">→ calls <strong class="mono">${part.name}</strong>${part.id && html` <span class="muted mono">${part.id}</span>`}</div>
+      <div class="tool-head">
+        → calls <strong class="mono">${part.name}</strong>${part.id && html` <span class="muted mono">${part.id}</span>`}
+      </div>
       <${Json} text=${part.args} />
     </div>`;
   return html`<div class="tool-call result">

@@ -11,7 +11,7 @@ import {
   type Facets,
   type FilterKey,
 } from '../../src/dev/shared.js';
-import { useFetch, type SpanCategory, type Totals, type TraceSummary, type Usage } from './api.js';
+import { useFetch, type SpanCategory, type SpanUsage, type Totals, type TraceSummary, type Usage } from './api.js';
 import { formatCost, formatDuration, formatTokens, preview, time } from './format.js';
 import { href, type Route, type View } from './router.js';
 
@@ -69,7 +69,8 @@ export function Filters({ route, version }: { route: Route; version: number }) {
     })}
     <label class="filter">
       <span>Time</span>
-      <select data-testid="filter-since" value=${route.params.get('since') ?? ''} onChange=${(e: Event) => set('since', (e.target as HTMLSelectElement).value)}>
+      <select data-testid="filter-since" value=${route.params.get('since') ?? ''}
+        onChange=${(e: Event) => set('since', (e.target as HTMLSelectElement).value)}>
         <option value="">All time</option>
         ${TIME_RANGES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
       </select>
@@ -92,50 +93,77 @@ export function Empty({ filtered }: { filtered: boolean }) {
   </div>`;
 }
 
-/** `1,234 → 567` with the cached and reasoning parts in the tooltip. */
-export function Tokens({
-  input,
-  output,
-  cached,
-  reasoning,
+/** One `<dt>`/`<dd>` pair of a facts list. */
+export function Fact({
+  label,
+  testid,
+  mono,
+  children,
 }: {
-  input?: number;
-  output?: number;
-  cached?: number;
-  reasoning?: number;
+  label: string;
+  testid?: string;
+  mono?: boolean;
+  children?: unknown;
 }) {
-  if (input === undefined && output === undefined) return html`<span class="muted">–</span>`;
+  return html`<div data-testid=${testid}><dt>${label}</dt><dd class=${mono ? 'mono' : ''}>${children}</dd></div>`;
+}
+
+/** `3 tools`, `1 tool`. */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A table head; `num` columns are right-aligned like their cells. */
+export function Head({ cols }: { cols: string[] }) {
+  const NUM = ['Tokens in → out', 'Cost', 'Duration', 'Turns', 'LLM calls', 'Conversations', 'Time in turns'];
+  return html`<thead><tr>${cols.map((c) => html`<th class=${NUM.includes(c) ? 'num' : ''}>${c}</th>`)}</tr></thead>`;
+}
+
+/** `1,234 → 567`, with the cached and reasoning parts in the tooltip. */
+export function Tokens(u: SpanUsage) {
+  if (u.inputTokens === undefined && u.outputTokens === undefined) return html`<span class="muted">–</span>`;
   const title = [
-    `${input ?? 0} input tokens${cached ? ` (${cached} from cache)` : ''}`,
-    `${output ?? 0} output tokens${reasoning ? ` (${reasoning} reasoning)` : ''}`,
+    `${u.inputTokens ?? 0} input tokens${u.cacheReadTokens ? ` (${u.cacheReadTokens} from cache)` : ''}`,
+    `${u.outputTokens ?? 0} output tokens${u.reasoningTokens ? ` (${u.reasoningTokens} reasoning)` : ''}`,
   ].join('\n');
-  return html`<span class="tokens" title=${title}>${formatTokens(input)}<span class="muted"> → </span>${formatTokens(output)}</span>`;
+  return html`<span class="tokens" title=${title}>
+    ${formatTokens(u.inputTokens)}<span class="muted"> → </span>${formatTokens(u.outputTokens)}
+  </span>`;
 }
 
 export function UsageTokens({ usage }: { usage: Usage }) {
   if (usage.llmCalls === 0) return html`<span class="muted">–</span>`;
-  return html`<${Tokens} input=${usage.inputTokens} output=${usage.outputTokens} cached=${usage.cacheReadTokens} reasoning=${usage.reasoningTokens} />`;
+  return html`<${Tokens} ...${usage} />`;
 }
 
-/** A cost, marked when some calls had no price. */
+/** A cost, marked `+` when some calls had no price (their cost is missing from the sum). */
 export function Cost({ usage }: { usage: Usage }) {
   if (usage.llmCalls === 0) return html`<span class="muted">–</span>`;
-  const missing = usage.unpricedModels.length > 0;
-  if (missing && usage.costUsd === 0)
-    return html`<span class="muted" title=${`No price for ${usage.unpricedModels.join(', ')} (see --prices)`}>–</span>`;
-  return html`<span class=${missing ? 'cost partial' : 'cost'} title=${missing ? `No price for ${usage.unpricedModels.join(', ')}: not included (see --prices)` : 'Estimated from the price table'}>${formatCost(usage.costUsd)}${missing ? '+' : ''}</span>`;
+  const unpriced = usage.unpricedModels.join(', ');
+  if (unpriced && usage.costUsd === 0)
+    return html`<span class="muted" title=${`No price for ${unpriced} (see --prices)`}>–</span>`;
+  const title = unpriced ? `No price for ${unpriced}: not included (see --prices)` : 'Estimated from the price table';
+  return html`<span class=${unpriced ? 'cost partial' : 'cost'} title=${title}>
+    ${formatCost(usage.costUsd)}${unpriced ? '+' : ''}
+  </span>`;
 }
 
 /** The totals line above a list: what the filtered rows add up to. */
 export function TotalsBar({ totals, noun }: { totals: Totals; noun: string }) {
   const u = totals.usage;
+  const cached = u.cacheReadTokens ? ` (${formatTokens(u.cacheReadTokens)} cached)` : '';
+  const reasoning = u.reasoningTokens ? ` (${formatTokens(u.reasoningTokens)} reasoning)` : '';
   return html`<div class="totals" data-testid="totals">
     <span><strong>${totals.count}</strong> ${noun}</span>
-    ${noun !== 'LLM calls' && html`<span><strong>${u.llmCalls}</strong> LLM call${u.llmCalls === 1 ? '' : 's'}</span>`}
-    <span data-testid="totals-tokens"><strong>${formatTokens(u.inputTokens)}</strong> input${u.cacheReadTokens ? ` (${formatTokens(u.cacheReadTokens)} cached)` : ''} · <strong>${formatTokens(u.outputTokens)}</strong> output tokens${u.reasoningTokens ? ` (${formatTokens(u.reasoningTokens)} reasoning)` : ''}</span>
+    ${noun !== 'LLM calls' && html`<span>${plural(u.llmCalls, 'LLM call')}</span>`}
+    <span data-testid="totals-tokens">
+      <strong>${formatTokens(u.inputTokens)}</strong> input${cached}${' · '}
+      <strong>${formatTokens(u.outputTokens)}</strong> output tokens${reasoning}
+    </span>
     <span data-testid="totals-cost">cost <strong><${Cost} usage=${u} /></strong></span>
-    ${totals.errors > 0 && html`<span class="status-error"><strong>${totals.errors}</strong> failed span${totals.errors === 1 ? '' : 's'}</span>`}
-    ${u.unpricedModels.length > 0 && html`<span class="muted small">no price for ${u.unpricedModels.join(', ')} (add it with <code>--prices</code>)</span>`}
+    ${totals.errors > 0 && html`<span class="status-error">${plural(totals.errors, 'failed span')}</span>`}
+    ${
+      u.unpricedModels.length > 0 &&
+      html`<span class="muted small">no price for ${u.unpricedModels.join(', ')} (add it with <code>--prices</code>)</span>`
+    }
   </div>`;
 }
 
@@ -149,11 +177,16 @@ export function Service({ names }: { names: string[] }) {
   )}`;
 }
 
+/** A link inside a clickable row: follows itself instead of the row. */
+export function InnerLink({ to, text, mono }: { to: string; text: string; mono?: boolean }) {
+  return html`<a class=${mono ? 'mono' : ''} href=${to} onClick=${(e: Event) => e.stopPropagation()}>${text}</a>`;
+}
+
+const TRACE_COLS = ['Started', 'Trajectory', 'User', 'Conversation', 'Steps', 'Tokens in → out', 'Cost', 'Duration'];
+
 export function TraceTable({ traces, fresh }: { traces: TraceSummary[]; fresh: Set<string> }) {
   return html`<table class="table" data-testid="trace-table">
-    <thead><tr>
-      <th>Started</th><th>Trajectory</th><th>User</th><th>Conversation</th><th>Steps</th><th class="num">Tokens in → out</th><th class="num">Cost</th><th class="num">Duration</th><th>Status</th>
-    </tr></thead>
+    <${Head} cols=${[...TRACE_COLS, 'Status']} />
     <tbody>
       ${traces.map(
         (t) => html`<tr
@@ -170,8 +203,11 @@ export function TraceTable({ traces, fresh }: { traces: TraceSummary[]; fresh: S
           ${t.root?.input && html`<div class="preview">${preview(t.root.input, 90)}</div>`}
         </td>
         <td>${t.userIds.join(', ')}</td>
-        <td>${t.convoIds.map((c) => html`<a class="mono" href=${href('session', c)} onClick=${(e: Event) => e.stopPropagation()}>${c}</a> `)}</td>
-        <td class="nowrap small">${t.usage.llmCalls} LLM · ${t.toolCalls} tool${t.toolCalls === 1 ? '' : 's'}${t.models.length ? html`<div class="muted">${t.models.join(', ')}</div>` : ''}</td>
+        <td>${t.convoIds.map((c) => html`<${InnerLink} to=${href('session', c)} text=${c} mono /> `)}</td>
+        <td class="nowrap small">
+          ${t.usage.llmCalls} LLM · ${plural(t.toolCalls, 'tool')}
+          ${t.models.length > 0 && html`<div class="muted">${t.models.join(', ')}</div>`}
+        </td>
         <td class="num nowrap"><${UsageTokens} usage=${t.usage} /></td>
         <td class="num nowrap"><${Cost} usage=${t.usage} /></td>
         <td class="num nowrap">${formatDuration(t.durationMillis)}</td>

@@ -60,8 +60,15 @@ function App() {
   const tab = listOf(route.view);
   const props = { route, version: live.version, fresh: live.fresh };
   return html`<header class="top">
-      <a class="brand" href="#/traces"><span class="logo" aria-hidden="true"><i></i><i></i><i></i><i></i></span>BentoLabs <span class="muted">local</span></a>
-      <nav>${TABS.map((t) => html`<a class=${t.view === tab ? 'active' : ''} data-testid=${`tab-${t.view}`} href=${href(t.view, undefined, t.view === route.view ? route.params : filtersOnly(route.params))}>${t.label}</a>`)}</nav>
+      <a class="brand" href="#/traces">
+        <span class="logo" aria-hidden="true"><i></i><i></i><i></i><i></i></span>BentoLabs <span class="muted">local</span>
+      </a>
+      <nav>${TABS.map((t) => {
+        const params = t.view === route.view ? route.params : filtersOnly(route.params);
+        return html`<a class=${t.view === tab ? 'active' : ''} data-testid=${`tab-${t.view}`} href=${href(t.view, undefined, params)}>
+          ${t.label}
+        </a>`;
+      })}</nav>
       <span class=${`live ${live.connected ? 'on' : 'off'}`} data-testid="live-status" title="Server-Sent Events from /api/events">
         ${live.connected ? 'live' : 'reconnecting…'} · ${live.total} spans
       </span>

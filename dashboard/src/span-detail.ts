@@ -3,7 +3,8 @@ import { html } from 'htm/preact';
 import { ATTR } from '../../src/core/keys.js';
 import type { SpanNode } from './api.js';
 import { Chat } from './chat-view.js';
-import { Badge, Tokens } from './common.js';
+import { parseChat, parseReply } from '../../src/dev/chat.js';
+import { Badge, Fact, Tokens } from './common.js';
 import { formatCost, formatDuration, formatTokens, prettyIfJson, time } from './format.js';
 
 function Value({ value, type }: { value: unknown; type?: string }) {
@@ -56,28 +57,60 @@ function InputOutput({ span }: { span: SpanNode }) {
   </div>`;
 }
 
+function Status({ span }: { span: SpanNode }) {
+  if (span.status?.code !== 2) return 'ok';
+  return html`<span class="status status-error">error${span.status.message ? `: ${span.status.message}` : ''}</span>`;
+}
+
+function SpanTokens({ span }: { span: SpanNode }) {
+  const extra = [
+    span.cacheReadTokens && `${formatTokens(span.cacheReadTokens)} cached`,
+    span.reasoningTokens && `${formatTokens(span.reasoningTokens)} reasoning`,
+  ].filter(Boolean);
+  return html`<${Fact} label="Tokens in → out" testid="span-tokens">
+    <${Tokens} ...${span} />${extra.length > 0 && html` <span class="muted small">(${extra.join(', ')})</span>`}
+  <//>`;
+}
+
 export function SpanDetail({ span, offsetMillis }: { span: SpanNode; offsetMillis: number }) {
   const a = span.attributes;
   const llm = span.category === 'llm';
-  const chat = llm ? html`<${Chat} input=${a[ATTR.input]} output=${a[ATTR.output]} />` : null;
+  const chat = llm && (parseChat(a[ATTR.input]) || parseReply(a[ATTR.output]));
+  const provider = a[ATTR.provider] !== undefined ? ` (${String(a[ATTR.provider])})` : '';
+  const unpriced = html`<span class="muted" title="No price for this model, or no token counts (see --prices)">unpriced</span>`;
+  const events = span.events ?? [];
   return html`<div class="detail" data-testid="span-detail" data-span-name=${span.name}>
     <h3><${Badge} kind=${span.category} /> ${span.name}</h3>
     <dl class="facts">
-      <div><dt>Duration</dt><dd>${formatDuration(span.durationMillis)}</dd></div>
-      <div><dt>Starts at</dt><dd>+${formatDuration(offsetMillis)}</dd></div>
-      ${llm && html`<div><dt>Model</dt><dd>${String(a[ATTR.model] ?? '?')}${a[ATTR.provider] !== undefined ? ` (${String(a[ATTR.provider])})` : ''}</dd></div>`}
-      ${(span.inputTokens !== undefined || span.outputTokens !== undefined) && html`<div data-testid="span-tokens"><dt>Tokens in → out</dt><dd><${Tokens} input=${span.inputTokens} output=${span.outputTokens} cached=${span.cacheReadTokens} reasoning=${span.reasoningTokens} />${span.cacheReadTokens ? html` <span class="muted small">(${formatTokens(span.cacheReadTokens)} cached)</span>` : ''}${span.reasoningTokens ? html` <span class="muted small">(${formatTokens(span.reasoningTokens)} reasoning)</span>` : ''}</dd></div>`}
-      ${llm && html`<div data-testid="span-cost"><dt>Cost</dt><dd>${span.costUsd !== undefined ? formatCost(span.costUsd) : html`<span class="muted" title="No price for this model, or no token counts (see --prices)">unpriced</span>`}</dd></div>`}
-      <div><dt>Status</dt><dd>${span.status?.code === 2 ? html`<span class="status status-error">error${span.status.message ? `: ${span.status.message}` : ''}</span>` : 'ok'}</dd></div>
-      <div><dt>Span</dt><dd class="mono">${span.spanId}</dd></div>
-      ${span.parentSpanId && html`<div><dt>Parent</dt><dd class="mono">${span.parentSpanId}${span.missingParent && html` <span class="warn-text">not received</span>`}</dd></div>`}
+      <${Fact} label="Duration">${formatDuration(span.durationMillis)}<//>
+      <${Fact} label="Starts at">+${formatDuration(offsetMillis)}<//>
+      ${llm && html`<${Fact} label="Model">${String(a[ATTR.model] ?? '?')}${provider}<//>`}
+      ${(span.inputTokens !== undefined || span.outputTokens !== undefined) && html`<${SpanTokens} span=${span} />`}
+      ${llm && html`<${Fact} label="Cost" testid="span-cost">${span.costUsd !== undefined ? formatCost(span.costUsd) : unpriced}<//>`}
+      <${Fact} label="Status"><${Status} span=${span} /><//>
+      <${Fact} label="Span" mono>${span.spanId}<//>
+      ${
+        span.parentSpanId &&
+        html`<${Fact} label="Parent" mono>
+          ${span.parentSpanId}${span.missingParent && html` <span class="warn-text">not received</span>`}
+        <//>`
+      }
     </dl>
-    ${chat ? html`<h4>Messages</h4>${chat}` : html`<${InputOutput} span=${span} />`}
+    ${
+      chat
+        ? html`<h4>Messages</h4><${Chat} input=${a[ATTR.input]} output=${a[ATTR.output]} />`
+        : html`<${InputOutput} span=${span} />`
+    }
     <details open=${!llm}>
       <summary><h4>Attributes</h4></summary>
       <${AttributeTable} attrs=${span.attributes} types=${span.typedAttributes} testid="span-attributes" />
     </details>
-    ${span.events?.length > 0 && html`<h4>Events</h4>${span.events.map((e) => html`<div class="event"><strong>${e.name}</strong><${AttributeTable} attrs=${e.attributes} testid="event-attributes" /></div>`)}`}
+    ${events.length > 0 && html`<h4>Events</h4>`}
+    ${events.map(
+      (e) => html`<div class="event">
+        <strong>${e.name}</strong><${AttributeTable} attrs=${e.attributes} testid="event-attributes" />
+      </div>`,
+    )}
     <details>
       <summary><h4>Resource</h4></summary>
       <${AttributeTable} attrs=${span.resource ?? {}} testid="resource-attributes" />

@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { useFetch, type SpanNode, type TraceDetail, type TraceSummary } from './api.js';
-import { Badge, Cost, Service, Tokens, UsageTokens, said, answered } from './common.js';
+import { answered, Badge, Cost, Fact, plural, said, Service, Tokens, UsageTokens } from './common.js';
 import { formatDuration, nanosToMillis, preview, time } from './format.js';
 import { href, type Route } from './router.js';
 import { SpanDetail } from './span-detail.js';
@@ -33,11 +33,97 @@ function ticks(total: number): number[] {
 
 /** Why the header's duration (the root's) may differ from the extent of all spans. */
 function durationNote(trace: TraceSummary): string | undefined {
-  if (!trace.root)
-    return `root span not received: ${formatDuration(trace.extentMillis)} from the first to the last span that arrived`;
+  const extent = formatDuration(trace.extentMillis);
+  if (!trace.root) return `root span not received: ${extent} from the first to the last span that arrived`;
   const gap = trace.extentMillis - trace.durationMillis;
   if (gap <= Math.max(0.5, trace.durationMillis * 0.01)) return undefined;
-  return `the root span's duration; all spans together cover ${formatDuration(trace.extentMillis)} (some started before or ended after the root)`;
+  return `the root span's duration; all spans together cover ${extent} (some started before or ended after the root)`;
+}
+
+function TraceHeader({ trace }: { trace: TraceSummary }) {
+  const note = durationNote(trace);
+  const status =
+    trace.errors > 0
+      ? html`<span class="status status-error">${plural(trace.errors, 'failed span')}</span>`
+      : html`<span class="status status-ok">ok</span>`;
+  const providers = trace.providers.length ? ` (${trace.providers.join(', ')})` : '';
+  const users = trace.userIds.map((u) => html`<a href=${href('traces', undefined, { userId: u })}>${u}</a> `);
+  return html`<div class="trace-head">
+    <h2><${Badge} kind=${trace.kind} /> ${trace.name}</h2>
+    <dl class="facts" data-testid="trace-facts">
+      <${Fact} label="Started">${time(trace.startTime)}<//>
+      <${Fact} label="Duration" testid="trace-duration">
+        ${formatDuration(trace.durationMillis)}${note && html` <span class="note" title=${note}>*</span>`}
+      <//>
+      <${Fact} label="Steps">
+        ${trace.usage.llmCalls} LLM · ${plural(trace.toolCalls, 'tool')} · ${plural(trace.spanCount, 'span')}
+      <//>
+      <${Fact} label="Tokens in → out" testid="trace-tokens"><${UsageTokens} usage=${trace.usage} /><//>
+      <${Fact} label="Cost" testid="trace-cost"><${Cost} usage=${trace.usage} /><//>
+      ${users.length > 0 && html`<${Fact} label="User">${users}<//>`}
+      ${trace.models.length > 0 && html`<${Fact} label="Model">${trace.models.join(', ')}${providers}<//>`}
+      <${Fact} label="Service" testid="trace-service"><${Service} names=${trace.serviceNames} /><//>
+      <${Fact} label="Status">${status}<//>
+      <${Fact} label="Trace" mono>${trace.traceId}<//>
+    </dl>
+    ${note && html`<p class="muted small" data-testid="duration-note">* Duration: ${note}.</p>`}
+  </div>`;
+}
+
+function MissingParents({ count }: { count: number }) {
+  if (count === 0) return null;
+  return html`<div class="banner warn" data-testid="missing-parent">
+    ⚠ ${count} span${count > 1 ? 's name a parent' : ' names a parent'} that was not received, shown as a root below
+    (marked “parent missing”). The parent may still arrive, or was lost: check <code>status()</code> in the app that
+    recorded it.
+  </div>`;
+}
+
+/** One waterfall row: tree label with collapse toggle, start offset, bar on the time axis, duration. */
+function SpanRow(p: {
+  row: Row;
+  traceId: string;
+  t0: number;
+  total: number;
+  axis: number[];
+  selected: boolean;
+  collapsed: boolean;
+  toggle: (id: string, e: Event) => void;
+}) {
+  const { node, depth } = p.row;
+  const start = nanosToMillis(node.startTimeUnixNano) - p.t0;
+  const left = Math.min((start / p.total) * 100, 99.5);
+  const width = Math.min(Math.max((node.durationMillis / p.total) * 100, 0.5), 100 - left);
+  const model = node.attributes['gen_ai.request.model'];
+  const hasTokens = node.inputTokens !== undefined || node.outputTokens !== undefined;
+  const toggle = node.children.length
+    ? html`<button type="button" class="toggle" data-testid="toggle" title=${p.collapsed ? 'Expand' : 'Collapse'}
+        onClick=${(e: Event) => p.toggle(node.spanId, e)}>${p.collapsed ? '▸' : '▾'}</button>`
+    : html`<span class="toggle-space"></span>`;
+  const missing =
+    node.missingParent &&
+    html`<span class="warn-text" data-testid="parent-missing" title=${`Parent ${node.parentSpanId} not received`}>
+      ⚠ parent missing
+    </span> `;
+  return html`<a
+      class=${`span-row${p.selected ? ' selected' : ''}${node.status?.code === 2 ? ' error' : ''}`}
+      data-testid="span-row"
+      data-span-name=${node.name}
+      data-kind=${node.category}
+      href=${href('trace', p.traceId, { span: node.spanId })}>
+    <span class="span-label" style=${`padding-left:${depth * 16}px`}>
+      ${toggle}${missing}<${Badge} kind=${node.category} /> <span class="name">${node.name}</span>
+      ${typeof model === 'string' && html` <span class="muted">${model}</span>`}
+      ${hasTokens && html` <span class="row-tokens"><${Tokens} ...${node} /></span>`}
+      ${p.collapsed && html` <span class="muted small">(${node.children.length} hidden)</span>`}
+    </span>
+    <span class="span-off">+${formatDuration(start)}</span>
+    <span class="bar-track">
+      ${p.axis.map((t) => html`<span class="grid" style=${`left:${(t / p.total) * 100}%`}></span>`)}
+      <span class=${`bar bar-${node.category}`} style=${`left:${left}%;width:${width}%`}></span>
+    </span>
+    <span class="span-dur">${formatDuration(node.durationMillis)}</span>
+  </a>`;
 }
 
 export function TraceView({ route, version }: { route: Route; version: number }) {
@@ -64,31 +150,19 @@ export function TraceView({ route, version }: { route: Route; version: number })
     setCollapsed(next);
   };
   const parents = all.filter((r) => r.node.children.length > 0).map((r) => r.node.spanId);
-  const note = durationNote(trace);
   const question = said(trace);
   const answer = answered(trace);
+  const list =
+    trace.kind === 'llm'
+      ? html`<a href=${href('llm')}>LLM calls</a>`
+      : html`<a href=${href('traces')}>Trajectories</a>`;
 
   return html`<div class="trace-view" data-testid="trace-view" data-trace-id=${trace.traceId}>
-    <div class="crumbs"><a href=${href(trace.kind === 'llm' ? 'llm' : 'traces')}>${trace.kind === 'llm' ? 'LLM calls' : 'Trajectories'}</a>${' › '}
+    <div class="crumbs">${list}${' › '}
       ${trace.convoIds.map((c) => html`<a href=${href('session', c)}>${c}</a>${' › '}`)}
       <span>${trace.name}</span></div>
-    <div class="trace-head">
-      <h2><${Badge} kind=${trace.kind} /> ${trace.name}</h2>
-      <dl class="facts" data-testid="trace-facts">
-        <div><dt>Started</dt><dd>${time(trace.startTime)}</dd></div>
-        <div data-testid="trace-duration"><dt>Duration</dt><dd>${formatDuration(trace.durationMillis)}${note && html` <span class="note" title=${note}>*</span>`}</dd></div>
-        <div><dt>Steps</dt><dd>${trace.usage.llmCalls} LLM · ${trace.toolCalls} tool${trace.toolCalls === 1 ? '' : 's'} · ${trace.spanCount} span${trace.spanCount === 1 ? '' : 's'}</dd></div>
-        <div data-testid="trace-tokens"><dt>Tokens in → out</dt><dd><${UsageTokens} usage=${trace.usage} /></dd></div>
-        <div data-testid="trace-cost"><dt>Cost</dt><dd><${Cost} usage=${trace.usage} /></dd></div>
-        ${trace.userIds.length > 0 && html`<div><dt>User</dt><dd>${trace.userIds.map((u) => html`<a href=${href('traces', undefined, { userId: u })}>${u}</a> `)}</dd></div>`}
-        ${trace.models.length > 0 && html`<div><dt>Model</dt><dd>${trace.models.join(', ')} ${trace.providers.length ? `(${trace.providers.join(', ')})` : ''}</dd></div>`}
-        <div data-testid="trace-service"><dt>Service</dt><dd><${Service} names=${trace.serviceNames} /></dd></div>
-        <div><dt>Status</dt><dd>${trace.errors > 0 ? html`<span class="status status-error">${trace.errors} failed span(s)</span>` : html`<span class="status status-ok">ok</span>`}</dd></div>
-        <div><dt>Trace</dt><dd class="mono">${trace.traceId}</dd></div>
-      </dl>
-      ${note && html`<p class="muted small" data-testid="duration-note">* Duration: ${note}.</p>`}
-    </div>
-    ${trace.missingParents > 0 && html`<div class="banner warn" data-testid="missing-parent">⚠ ${trace.missingParents} span${trace.missingParents > 1 ? 's name a parent' : ' names a parent'} that was not received, shown as a root below (marked “parent missing”). The parent may still arrive, or was lost: check <code>status()</code> in the app that recorded it.</div>`}
+    <${TraceHeader} trace=${trace} />
+    <${MissingParents} count=${trace.missingParents} />
     ${
       (question || answer) &&
       html`<div class="io" data-testid="trace-io">
@@ -105,42 +179,16 @@ export function TraceView({ route, version }: { route: Route; version: number })
         <div class="span-row axis-row" data-testid="time-axis">
           <span class="span-label muted small">span</span>
           <span class="span-off muted small">start</span>
-          <span class="bar-track axis">${axis.map((t) => html`<span class="tick" style=${`left:${(t / total) * 100}%`}>${formatDuration(t)}</span>`)}</span>
+          <span class="bar-track axis">
+            ${axis.map((t) => html`<span class="tick" style=${`left:${(t / total) * 100}%`}>${formatDuration(t)}</span>`)}
+          </span>
           <span class="span-dur muted small">duration</span>
         </div>
-        ${rows.map(({ node, depth }) => {
-          const start = nanosToMillis(node.startTimeUnixNano) - t0;
-          const left = Math.min((start / total) * 100, 99.5);
-          const width = Math.min(Math.max((node.durationMillis / total) * 100, 0.5), 100 - left);
-          const model = node.attributes['gen_ai.request.model'];
-          const hasKids = node.children.length > 0;
-          return html`<a
-              class=${`span-row${node.spanId === selected?.spanId ? ' selected' : ''}${node.status?.code === 2 ? ' error' : ''}`}
-              data-testid="span-row"
-              data-span-name=${node.name}
-              data-kind=${node.category}
-              href=${href('trace', trace.traceId, { span: node.spanId })}>
-            <span class="span-label" style=${`padding-left:${depth * 16}px`}>
-              ${
-                hasKids
-                  ? html`<button type="button" class="toggle" data-testid="toggle" title=${collapsed.has(node.spanId) ? 'Expand' : 'Collapse'}
-                    onClick=${(e: Event) => toggle(node.spanId, e)}>${collapsed.has(node.spanId) ? '▸' : '▾'}</button>`
-                  : html`<span class="toggle-space"></span>`
-              }
-              ${node.missingParent && html`<span class="warn-text" data-testid="parent-missing" title=${`Parent ${node.parentSpanId} not received`}>⚠ parent missing </span>`}
-              <${Badge} kind=${node.category} /> <span class="name">${node.name}</span>
-              ${typeof model === 'string' && html` <span class="muted">${model}</span>`}
-              ${(node.inputTokens !== undefined || node.outputTokens !== undefined) && html` <span class="row-tokens"><${Tokens} input=${node.inputTokens} output=${node.outputTokens} cached=${node.cacheReadTokens} reasoning=${node.reasoningTokens} /></span>`}
-              ${collapsed.has(node.spanId) && html` <span class="muted small">(${node.children.length} hidden)</span>`}
-            </span>
-            <span class="span-off">+${formatDuration(start)}</span>
-            <span class="bar-track">
-              ${axis.map((t) => html`<span class="grid" style=${`left:${(t / total) * 100}%`}></span>`)}
-              <span class=${`bar bar-${node.category}`} style=${`left:${left}%;width:${width}%`}></span>
-            </span>
-            <span class="span-dur">${formatDuration(node.durationMillis)}</span>
-          </a>`;
-        })}
+        ${rows.map(
+          (row) => html`<${SpanRow}
+            row=${row} traceId=${trace.traceId} t0=${t0} total=${total} axis=${axis}
+            selected=${row.node.spanId === selected?.spanId} collapsed=${collapsed.has(row.node.spanId)} toggle=${toggle} />`,
+        )}
       </div>
       ${selected && html`<${SpanDetail} span=${selected} offsetMillis=${nanosToMillis(selected.startTimeUnixNano) - t0} />`}
     </div>

@@ -94,7 +94,8 @@ export function parsePriceTable(text: string, source: string): PriceTable {
     const ok = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
     if (!e || !ok(e.input) || !ok(e.output) || (e.cachedInput !== undefined && !ok(e.cachedInput)))
       throw new Error(
-        `${source}: "${model}" needs numeric "input" and "output" (USD per 1M tokens), optional "cachedInput"; got ${JSON.stringify(entry)}.`,
+        `${source}: "${model}" needs numeric "input" and "output" (USD per 1M tokens), optional "cachedInput"; ` +
+          `got ${JSON.stringify(entry)}.`,
       );
     table[model] = {
       input: e.input!,

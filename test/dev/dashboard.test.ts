@@ -16,7 +16,8 @@ const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
   // Loud on purpose: a skipped browser test is easy to miss. In CI it fails instead (below).
   console.error(
-    `\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. Install it with \`apt-get install -y chromium\`.\n`,
+    `\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. ` +
+      'Install it with `apt-get install -y chromium`.\n',
   );
 }
 
@@ -26,7 +27,8 @@ const CONVO = 'conv_8f3a21';
 const USER = 'user_ada';
 const QUESTION = 'Where is my order #4417? It was supposed to arrive yesterday.';
 const ANSWER =
-  'Your order #4417 (trail jacket) left our warehouse on Monday. UPS shows it in Denver, delayed by weather; the new delivery date is Thursday.';
+  'Your order #4417 (trail jacket) left our warehouse on Monday. ' +
+  'UPS shows it in Denver, delayed by weather; the new delivery date is Thursday.';
 const SYSTEM = 'You are Acme support. Use the tools to look up orders before answering.';
 const TOOLS_ASKED = [
   { id: 'call_lookup', type: 'function', function: { name: 'lookup_order', arguments: '{"order_id":"4417"}' } },
