@@ -1,33 +1,18 @@
 /** Fetching from the dev server's JSON API, with a hook that refetches when new spans arrive. */
 import { useEffect, useState } from 'preact/hooks';
-import type { StoredSpan } from '../../src/dev/store.js';
-import type { SpanUsage, Usage } from '../../src/dev/usage.js';
-import type {
-  LlmCallSummary,
-  SessionSummary,
-  SpanCategory,
-  SpanNode,
-  SpanSummary,
-  StepSummary,
-  Totals,
-  TraceSummary,
-  UserSummary,
-} from '../../src/dev/views.js';
+import type { SpanNode, TraceSummary } from '../../src/dev/views.js';
 
+export type { StoredSpan } from '../../src/dev/store.js';
+export type { SpanUsage, Usage } from '../../src/dev/usage.js';
+export type { SessionSummary, Totals, UserSummary } from '../../src/dev/rollups.js';
 export type {
   LlmCallSummary,
-  SessionSummary,
   SpanCategory,
   SpanNode,
   SpanSummary,
-  SpanUsage,
   StepSummary,
-  StoredSpan,
-  Totals,
   TraceSummary,
-  Usage,
-  UserSummary,
-};
+} from '../../src/dev/views.js';
 
 export interface TraceDetail {
   trace: TraceSummary;

@@ -9,12 +9,23 @@ import { DEFAULT_PRICES, type PriceTable } from './prices.js';
 import { renderTrace } from './render.js';
 import { filterOf } from './shared.js';
 import type { SpanStore, StoredSpan } from './store.js';
-import { buildTree, facets, llmCalls, sessions, summarize, totals, traceSummaries, users } from './views.js';
+import type { Usage } from './usage.js';
+import { facets, sessions, totals, users } from './rollups.js';
+import { buildTree, llmCalls, summarize, traceSummaries, type TraceSummary } from './views.js';
 
 function limitOf(query: URLSearchParams): number | undefined {
   const n = Number(query.get('limit'));
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
+
+/** Lists built from the matching traces: `{ sessions | users, totals }`. */
+const ROLLUPS: Record<
+  string,
+  { key: string; of: (traces: TraceSummary[]) => Array<{ errors: number; usage: Usage }> }
+> = {
+  '/api/sessions': { key: 'sessions', of: sessions },
+  '/api/users': { key: 'users', of: users },
+};
 
 const groups = (store: SpanStore): StoredSpan[][] => store.traceIds().map((id) => store.trace(id));
 
@@ -62,14 +73,10 @@ export function handleApi(
     }
     return true;
   }
-  if (path === '/api/sessions') {
-    const list = sessions(traceSummaries(groups(store), filter, prices));
-    sendJson(res, 200, { sessions: list, totals: totals(list) });
-    return true;
-  }
-  if (path === '/api/users') {
-    const list = users(traceSummaries(groups(store), filter, prices));
-    sendJson(res, 200, { users: list, totals: totals(list) });
+  const rollup = ROLLUPS[path];
+  if (rollup) {
+    const list = rollup.of(traceSummaries(groups(store), filter, prices));
+    sendJson(res, 200, { [rollup.key]: list, totals: totals(list) });
     return true;
   }
   if (path === '/api/facets') {

@@ -110,6 +110,13 @@ export function formatCost(usd: number | undefined): string {
   return `$${usd.toFixed(2)}`;
 }
 
+/** The object without its `undefined` fields: summaries omit what a span did not report. */
+export function defined<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
 /** Pretty JSON when a string holds a JSON object or array (inputs and outputs often do). */
 export function prettyIfJson(value: string): string | undefined {
   const parsed = parseJson(value);

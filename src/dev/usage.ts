@@ -4,6 +4,7 @@
  */
 import { ATTR } from '../core/keys.js';
 import { costOf, priceOf, type PriceTable } from './prices.js';
+import { defined } from './shared.js';
 import type { StoredSpan } from './store.js';
 
 /** Tokens and cost of a set of spans. */
@@ -49,18 +50,16 @@ export function emptyUsage(): Usage {
 /** Token counts and cost of one span; cost only when its model has a price. */
 export function spanUsage(span: StoredSpan, prices: PriceTable): SpanUsage {
   const a = span.attributes;
-  const out: SpanUsage = {};
-  const put = (k: keyof SpanUsage, v: number | undefined) => {
-    if (v !== undefined) out[k] = v;
+  const tokens = {
+    inputTokens: num(a[ATTR.inputTokens]),
+    outputTokens: num(a[ATTR.outputTokens]),
+    cacheReadTokens: num(a[ATTR.cacheReadTokens]),
+    reasoningTokens: num(a[ATTR.reasoningTokens]),
   };
-  put('inputTokens', num(a[ATTR.inputTokens]));
-  put('outputTokens', num(a[ATTR.outputTokens]));
-  put('cacheReadTokens', num(a[ATTR.cacheReadTokens]));
-  put('reasoningTokens', num(a[ATTR.reasoningTokens]));
   const model = a[ATTR.responseModel] ?? a[ATTR.model];
-  const usage = { input: out.inputTokens, output: out.outputTokens, cacheRead: out.cacheReadTokens };
-  put('costUsd', costOf(usage, priceOf(typeof model === 'string' ? model : undefined, prices)));
-  return out;
+  const usage = { input: tokens.inputTokens, output: tokens.outputTokens, cacheRead: tokens.cacheReadTokens };
+  const costUsd = costOf(usage, priceOf(typeof model === 'string' ? model : undefined, prices));
+  return defined({ ...tokens, costUsd });
 }
 
 /** Adds one LLM call's usage to a running total. */

@@ -6,9 +6,9 @@ import { ATTR, RESOURCE, SPAN_KIND } from '../core/keys.js';
 import { lastUserText } from './chat.js';
 import { fieldOf, isError, traceMatches } from './match.js';
 import { DEFAULT_PRICES, type PriceTable } from './prices.js';
-import { isoOfNanos, preview, type Facets, type SpanFilter } from './shared.js';
+import { defined, isoOfNanos, preview, type SpanFilter } from './shared.js';
 import type { StoredSpan } from './store.js';
-import { addCall, emptyUsage, spanUsage, sumUsage, type SpanUsage, type Usage } from './usage.js';
+import { addCall, emptyUsage, spanUsage, type SpanUsage, type Usage } from './usage.js';
 
 /**
  * `llm` (kind `llm`, or a model, provider or token counts), `tool` (kind `tool`), `trajectory`
@@ -101,37 +101,6 @@ export interface LlmCallSummary extends SpanSummary {
   question?: string;
 }
 
-export interface SessionSummary {
-  convoId: string;
-  userIds: string[];
-  traceIds: string[];
-  spanCount: number;
-  models: string[];
-  errors: number;
-  /** Sum of the turns' durations. */
-  durationMillis: number;
-  usage: Usage;
-  firstStartTime: string;
-  lastStartTime: string;
-}
-
-export interface UserSummary {
-  userId: string;
-  convoIds: string[];
-  traceCount: number;
-  spanCount: number;
-  errors: number;
-  usage: Usage;
-  lastStartTime: string;
-}
-
-/** Totals of a filtered list, shown above it. */
-export interface Totals {
-  count: number;
-  errors: number;
-  usage: Usage;
-}
-
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
@@ -160,18 +129,19 @@ export function summarize(span: StoredSpan, hasChildren: boolean, prices: PriceT
     receivedAt: span.receivedAt,
     ...spanUsage(span, prices),
   };
-  if (span.parentSpanId) summary.parentSpanId = span.parentSpanId;
-  const put = <K extends keyof SpanSummary>(k: K, v: SpanSummary[K] | undefined) => {
-    if (v !== undefined) summary[k] = v;
-  };
-  put('userId', str(a[ATTR.userId]));
-  put('convoId', str(a[ATTR.convoId]));
-  put('model', str(a[ATTR.model]));
-  put('provider', str(a[ATTR.provider]));
-  put('input', str(a[ATTR.input]));
-  put('output', str(a[ATTR.output]));
-  if (summary.status === 'error') put('statusMessage', span.status.message);
-  return summary;
+  return Object.assign(
+    summary,
+    defined({
+      parentSpanId: span.parentSpanId || undefined,
+      userId: str(a[ATTR.userId]),
+      convoId: str(a[ATTR.convoId]),
+      model: str(a[ATTR.model]),
+      provider: str(a[ATTR.provider]),
+      input: str(a[ATTR.input]),
+      output: str(a[ATTR.output]),
+      statusMessage: summary.status === 'error' ? span.status.message : undefined,
+    }),
+  );
 }
 
 const byStart = (a: StoredSpan, b: StoredSpan) => compareNanos(a.startTimeUnixNano, b.startTimeUnixNano);
@@ -182,7 +152,7 @@ function compareNanos(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function distinct(values: (string | undefined)[]): string[] {
+export function distinct(values: (string | undefined)[]): string[] {
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }
 
@@ -190,13 +160,19 @@ const hasParentIn = (s: StoredSpan, ids: Set<string>) =>
   !!s.parentSpanId && ids.has(s.parentSpanId) && s.parentSpanId !== s.spanId;
 
 function step(s: SpanSummary, offsetMillis: number): StepSummary {
-  const { spanId, name, category, durationMillis, status } = s;
-  const out: StepSummary = { spanId, name, category, offsetMillis, durationMillis, status };
-  for (const k of ['model', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'reasoningTokens', 'costUsd'] as const)
-    if (s[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = s[k];
+  const { spanId, name, category, durationMillis, status, model } = s;
+  const { inputTokens, outputTokens, cacheReadTokens, reasoningTokens, costUsd } = s;
   const detail = status === 'error' ? s.statusMessage : category === 'tool' ? s.input : undefined;
-  if (detail) out.detail = preview(detail, 80);
-  return out;
+  return {
+    spanId,
+    name,
+    category,
+    offsetMillis,
+    durationMillis,
+    status,
+    ...defined({ model, inputTokens, outputTokens, cacheReadTokens, reasoningTokens, costUsd }),
+    ...defined({ detail: preview(detail, 80) }),
+  };
 }
 
 /** Roots of a trace (spans whose parent is not in it) with their children, each level by start time. */
@@ -332,91 +308,4 @@ export function llmCalls(
     }
   }
   return out.sort((a, b) => b.startTime.localeCompare(a.startTime));
-}
-
-export function totals(traces: Array<{ errors: number; usage: Usage }>): Totals {
-  return {
-    count: traces.length,
-    errors: traces.reduce((n, t) => n + t.errors, 0),
-    usage: sumUsage(traces.map((t) => t.usage)),
-  };
-}
-
-/** Conversations (`gen_ai.conversation.id`), most recently active first, traces newest first. */
-export function sessions(traces: TraceSummary[]): SessionSummary[] {
-  const out = new Map<string, { s: SessionSummary; turns: TraceSummary[] }>();
-  // `traces` is newest first, so the first trace seen for a conversation is its latest.
-  for (const t of traces) {
-    for (const convoId of t.convoIds) {
-      let entry = out.get(convoId);
-      if (!entry) {
-        const s: SessionSummary = {
-          convoId,
-          userIds: [],
-          traceIds: [],
-          spanCount: 0,
-          models: [],
-          errors: 0,
-          durationMillis: 0,
-          usage: emptyUsage(),
-          firstStartTime: t.startTime,
-          lastStartTime: t.startTime,
-        };
-        out.set(convoId, (entry = { s, turns: [] }));
-      }
-      const { s } = entry;
-      entry.turns.push(t);
-      s.traceIds.push(t.traceId);
-      s.spanCount += t.spanCount;
-      s.errors += t.errors;
-      s.durationMillis += t.durationMillis;
-      s.userIds = distinct([...s.userIds, ...t.userIds]);
-      s.models = distinct([...s.models, ...t.models]);
-      if (t.startTime < s.firstStartTime) s.firstStartTime = t.startTime;
-      if (t.startTime > s.lastStartTime) s.lastStartTime = t.startTime;
-    }
-  }
-  for (const { s, turns } of out.values()) s.usage = sumUsage(turns.map((t) => t.usage));
-  return [...out.values()].map((e) => e.s).sort((a, b) => b.lastStartTime.localeCompare(a.lastStartTime));
-}
-
-export function users(traces: TraceSummary[]): UserSummary[] {
-  const out = new Map<string, { u: UserSummary; usages: Usage[] }>();
-  for (const t of traces) {
-    for (const userId of t.userIds) {
-      let entry = out.get(userId);
-      if (!entry) {
-        const u: UserSummary = {
-          userId,
-          convoIds: [],
-          traceCount: 0,
-          spanCount: 0,
-          errors: 0,
-          usage: emptyUsage(),
-          lastStartTime: t.startTime,
-        };
-        out.set(userId, (entry = { u, usages: [] }));
-      }
-      const { u } = entry;
-      entry.usages.push(t.usage);
-      u.traceCount++;
-      u.spanCount += t.spanCount;
-      u.errors += t.errors;
-      u.convoIds = distinct([...u.convoIds, ...t.convoIds]);
-      if (t.startTime > u.lastStartTime) u.lastStartTime = t.startTime;
-    }
-  }
-  for (const { u, usages } of out.values()) u.usage = sumUsage(usages);
-  return [...out.values()].map((e) => e.u).sort((a, b) => b.lastStartTime.localeCompare(a.lastStartTime));
-}
-
-/** Every value the dashboard's filter menus can offer. */
-export function facets(traces: TraceSummary[]): Facets {
-  const all = (pick: (t: TraceSummary) => string[]) => distinct(traces.flatMap(pick)).sort();
-  return {
-    userIds: all((t) => t.userIds),
-    convoIds: all((t) => t.convoIds),
-    models: all((t) => t.models),
-    providers: all((t) => t.providers),
-  };
 }
