@@ -254,6 +254,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
     await expect(detail.locator('[data-testid=span-tokens]').textContent()).resolves.toContain('1,024 cached');
     await expect(detail.locator('[data-testid=span-cost]').textContent()).resolves.toContain('$0.0035');
     await shot('trace');
+    // The README's screenshot is refreshed on request, so a test run does not dirty the tree.
+    if (process.env.UPDATE_SCREENSHOT === '1')
+      await page.screenshot({ path: path.join(ROOT, 'docs', 'dashboard.png') });
 
     // A tool span: its arguments and result, and every attribute.
     await page.locator('[data-testid=span-row][data-span-name=lookup_order]').click();
@@ -263,8 +266,6 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
       tool.locator(`[data-testid=span-attributes] [data-testid=attr-row][data-key="${key}"] td`).textContent();
     await expect(attr('openinference.span.kind')).resolves.toBe('tool');
     await expect(attr('gen_ai.user.id')).resolves.toBe(USER);
-    const readme = path.join(ROOT, 'docs', 'dashboard.png');
-    if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: readme });
 
     // Collapse hides the children; expand brings them back.
     await page.locator('[data-testid=span-row]').first().locator('[data-testid=toggle]').click();
