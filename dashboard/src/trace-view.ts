@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { useFetch, type SpanNode, type TraceDetail, type TraceSummary } from './api.js';
 import { answered, Badge, Cost, Fact, plural, said, Service, Tokens, UsageTokens } from './common.js';
+import { durationNote } from '../../src/dev/shared.js';
 import { formatDuration, nanosToMillis, preview, time } from './format.js';
 import { href, type Route } from './router.js';
 import { SpanDetail } from './span-detail.js';
@@ -21,27 +22,27 @@ function flatten(nodes: SpanNode[], collapsed: Set<string>, depth = 0, out: Row[
   return out;
 }
 
-/** Axis ticks at 1, 2 or 5 × 10^n milliseconds, about five across. */
-function ticks(total: number): number[] {
-  const raw = total / 5;
+/** The visible stretch of the time axis, in milliseconds from the trace's first span. */
+interface Window {
+  from: number;
+  length: number;
+}
+
+/** Axis ticks at 1, 2 or 5 × 10^n milliseconds, about five across the window. */
+function ticks({ from, length }: Window): number[] {
+  const raw = length / 5;
   const pow = 10 ** Math.floor(Math.log10(raw || 1));
   const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? pow * 10;
   const out: number[] = [];
-  for (let t = 0; t <= total + 1e-9; t += step) out.push(t);
+  for (let t = Math.ceil(from / step - 1e-9) * step; t <= from + length + 1e-9; t += step) out.push(t);
   return out;
 }
 
-/** Why the header's duration (the root's) may differ from the extent of all spans. */
-function durationNote(trace: TraceSummary): string | undefined {
-  const extent = formatDuration(trace.extentMillis);
-  if (!trace.root) return `root span not received: ${extent} from the first to the last span that arrived`;
-  const gap = trace.extentMillis - trace.durationMillis;
-  if (gap <= Math.max(0.5, trace.durationMillis * 0.01)) return undefined;
-  return `the root span's duration; all spans together cover ${extent} (some started before or ended after the root)`;
-}
+/** Percent of the window's width at `millis` (may fall outside 0–100 when zoomed). */
+const at = (w: Window, millis: number) => ((millis - w.from) / w.length) * 100;
 
 function TraceHeader({ trace }: { trace: TraceSummary }) {
-  const note = durationNote(trace);
+  const note = durationNote(trace.root ? trace.durationMillis : undefined, trace.extentMillis);
   const status =
     trace.errors > 0
       ? html`<span class="status status-error">${plural(trace.errors, 'failed span')}</span>`
@@ -84,7 +85,7 @@ function SpanRow(p: {
   row: Row;
   traceId: string;
   t0: number;
-  total: number;
+  window: Window;
   axis: number[];
   selected: boolean;
   collapsed: boolean;
@@ -92,8 +93,10 @@ function SpanRow(p: {
 }) {
   const { node, depth } = p.row;
   const start = nanosToMillis(node.startTimeUnixNano) - p.t0;
-  const left = Math.min((start / p.total) * 100, 99.5);
-  const width = Math.min(Math.max((node.durationMillis / p.total) * 100, 0.5), 100 - left);
+  // Clipped to the window: a bar that starts before a zoomed window begins at its left edge.
+  const left = Math.min(Math.max(at(p.window, start), 0), 99.5);
+  const right = Math.min(Math.max(at(p.window, start + node.durationMillis), left + 0.5), 100);
+  const width = right - left;
   const model = node.attributes['gen_ai.request.model'];
   const hasTokens = node.inputTokens !== undefined || node.outputTokens !== undefined;
   const toggle = node.children.length
@@ -119,7 +122,7 @@ function SpanRow(p: {
     </span>
     <span class="span-off">+${formatDuration(start)}</span>
     <span class="bar-track">
-      ${p.axis.map((t) => html`<span class="grid" style=${`left:${(t / p.total) * 100}%`}></span>`)}
+      ${p.axis.map((t) => html`<span class="grid" style=${`left:${at(p.window, t)}%`}></span>`)}
       <span class=${`bar bar-${node.category}`} style=${`left:${left}%;width:${width}%`}></span>
     </span>
     <span class="span-dur">${formatDuration(node.durationMillis)}</span>
@@ -130,6 +133,7 @@ export function TraceView({ route, version }: { route: Route; version: number })
   const traceId = route.id!;
   const { data, error } = useFetch<TraceDetail>(`/api/traces/${encodeURIComponent(traceId)}`, version);
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const [zoom, setZoom] = useState<Window | undefined>(undefined);
   if (error && !data) return html`<div class="empty">Trace ${traceId}: ${error}</div>`;
   if (!data) return html`<div class="empty muted">Loading…</div>`;
   const { trace } = data;
@@ -139,8 +143,11 @@ export function TraceView({ route, version }: { route: Route; version: number })
   const selected = all.find((r) => r.node.spanId === selectedId)?.node ?? all[0]?.node;
   const t0 = Math.min(...all.map((r) => nanosToMillis(r.node.startTimeUnixNano)));
   const t1 = Math.max(...all.map((r) => nanosToMillis(r.node.endTimeUnixNano)));
-  const total = Math.max(t1 - t0, 0.001);
-  const axis = ticks(total);
+  const whole = { from: 0, length: Math.max(t1 - t0, 0.001) };
+  const window = zoom ?? whole;
+  const axis = ticks(window);
+  const zoomTo = (node: SpanNode) =>
+    setZoom({ from: nanosToMillis(node.startTimeUnixNano) - t0, length: Math.max(node.durationMillis, 0.001) });
   const toggle = (id: string, e: Event) => {
     // The button sits inside the row's link: toggling must not also select the span.
     e.preventDefault();
@@ -173,6 +180,13 @@ export function TraceView({ route, version }: { route: Route; version: number })
     <div class="split">
       <div class="tree" data-testid="span-tree">
         <div class="tree-tools">
+          ${
+            zoom
+              ? html`<span class="muted small">zoomed to ${formatDuration(zoom.from)}–${formatDuration(zoom.from + zoom.length)}</span>
+                <button type="button" data-testid="zoom-reset" onClick=${() => setZoom(undefined)}>Whole trace</button>`
+              : selected &&
+                html`<button type="button" data-testid="zoom-selected" onClick=${() => zoomTo(selected)}>Zoom to selected</button>`
+          }
           <button type="button" data-testid="collapse-all" onClick=${() => setCollapsed(new Set(parents))}>Collapse all</button>
           <button type="button" data-testid="expand-all" onClick=${() => setCollapsed(new Set())}>Expand all</button>
         </div>
@@ -180,13 +194,13 @@ export function TraceView({ route, version }: { route: Route; version: number })
           <span class="span-label muted small">span</span>
           <span class="span-off muted small">start</span>
           <span class="bar-track axis">
-            ${axis.map((t) => html`<span class="tick" style=${`left:${(t / total) * 100}%`}>${formatDuration(t)}</span>`)}
+            ${axis.map((t) => html`<span class="tick" style=${`left:${at(window, t)}%`}>${formatDuration(t)}</span>`)}
           </span>
           <span class="span-dur muted small">duration</span>
         </div>
         ${rows.map(
           (row) => html`<${SpanRow}
-            row=${row} traceId=${trace.traceId} t0=${t0} total=${total} axis=${axis}
+            row=${row} traceId=${trace.traceId} t0=${t0} window=${window} axis=${axis}
             selected=${row.node.spanId === selected?.spanId} collapsed=${collapsed.has(row.node.spanId)} toggle=${toggle} />`,
         )}
       </div>

@@ -86,6 +86,17 @@ export function formatDuration(millis: number, sep = ' '): string {
   return `${(millis / 60_000).toFixed(1)}${sep}min`;
 }
 
+/**
+ * Why a trace's headline duration (its root span's, what the root row shows) differs from the
+ * time all its spans cover, or `undefined` when they agree within 1% (0.5 ms at least).
+ */
+export function durationNote(rootMillis: number | undefined, extentMillis: number): string | undefined {
+  const extent = formatDuration(extentMillis);
+  if (rootMillis === undefined) return `root span not received: ${extent} from the first to the last span that arrived`;
+  if (extentMillis - rootMillis <= Math.max(0.5, rootMillis * 0.01)) return undefined;
+  return `the root span's duration; all spans together cover ${extent} (some started before or ended after the root)`;
+}
+
 /** Collapses whitespace and cuts to `max` characters with an ellipsis. */
 export function preview(value: unknown, max = 72): string | undefined {
   if (value === undefined || value === null) return undefined;

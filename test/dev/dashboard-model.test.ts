@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lastUserText, parseChat, parseReply } from '../../src/dev/chat.js';
 import { costOf, DEFAULT_PRICES, parsePriceTable, priceOf } from '../../src/dev/prices.js';
-import { formatCost, formatDuration, formatTokens, sinceMillis } from '../../src/dev/shared.js';
+import { durationNote, formatCost, formatDuration, formatTokens, sinceMillis } from '../../src/dev/shared.js';
 import { cliPath, CliProcess, tempDir } from './helpers.js';
 
 describe('prices', () => {
@@ -159,6 +159,12 @@ describe('shared filters and formats', () => {
     expect(sinceMillis('1700000000000', now)).toBe(1_700_000_000_000);
     expect(sinceMillis('2026-01-01T00:00:00Z', now)).toBe(Date.parse('2026-01-01T00:00:00Z'));
     expect(sinceMillis('soon', now)).toBeUndefined();
+  });
+
+  test('the headline duration is explained when the spans cover more than the root, or the root is missing', () => {
+    expect(durationNote(551, 551.2)).toBeUndefined();
+    expect(durationNote(200, 260)).toMatch(/root span's duration; all spans together cover 260 ms/);
+    expect(durationNote(undefined, 27)).toMatch(/root span not received: 27 ms/);
   });
 
   test('formats', () => {

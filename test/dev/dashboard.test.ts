@@ -267,6 +267,16 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () =>
     await expect(attr('openinference.span.kind')).resolves.toBe('tool');
     await expect(attr('gen_ai.user.id')).resolves.toBe(USER);
 
+    // Zoom to the second LLM call: the axis starts at its offset and its bar fills the track.
+    await page.locator('[data-testid=span-row][data-span-name=write_answer]').click();
+    await page.locator('[data-testid=zoom-selected]').click();
+    const zoomedTicks = await texts('[data-testid=time-axis] .tick');
+    expect(zoomedTicks[0]).not.toBe('0 ms');
+    const bar = page.locator('[data-testid=span-row][data-span-name=write_answer] .bar');
+    await expect(bar.getAttribute('style')).resolves.toMatch(/left: 0%; width: 100%/);
+    await page.locator('[data-testid=zoom-reset]').click();
+    await expect.poll(() => texts('[data-testid=time-axis] .tick').then((t) => t[0])).toBe('0 ms');
+
     // Collapse hides the children; expand brings them back.
     await page.locator('[data-testid=span-row]').first().locator('[data-testid=toggle]').click();
     await expect.poll(() => page.locator('[data-testid=span-row]').count()).toBe(1);
