@@ -4,7 +4,7 @@ import { parseChat, parseReply, type ChatMessage, type ChatPart } from '../../sr
 import { parseJson } from '../../src/dev/shared.js';
 
 /** Short JSON on one line (arguments usually are), longer JSON indented, anything else as-is. */
-function Json({ text }: { text: string }) {
+export function Json({ text }: { text: string }) {
   const value = parseJson(text);
   if (value === undefined) return html`<pre>${text}</pre>`;
   const flat = JSON.stringify(value);

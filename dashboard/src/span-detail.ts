@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { ATTR } from '../../src/core/keys.js';
 import type { SpanNode } from './api.js';
-import { Chat } from './chat-view.js';
+import { Chat, Json } from './chat-view.js';
 import { parseChat, parseReply } from '../../src/dev/chat.js';
 import { Badge, Fact, Tokens } from './common.js';
 import { formatCost, formatDuration, formatTokens, prettyIfJson, time } from './format.js';
@@ -52,8 +52,8 @@ function InputOutput({ span }: { span: SpanNode }) {
   const output = span.attributes[ATTR.output];
   if (input === undefined && output === undefined) return null;
   return html`<div class="io-pair" data-testid="span-io">
-    ${input !== undefined && html`<h4>Input</h4><${Value} value=${input} />`}
-    ${output !== undefined && html`<h4>Output</h4><${Value} value=${output} />`}
+    ${input !== undefined && html`<h4>Input</h4><${Json} text=${String(input)} />`}
+    ${output !== undefined && html`<h4>Output</h4><${Json} text=${String(output)} />`}
   </div>`;
 }
 

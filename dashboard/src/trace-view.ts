@@ -50,7 +50,10 @@ function TraceHeader({ trace }: { trace: TraceSummary }) {
   const providers = trace.providers.length ? ` (${trace.providers.join(', ')})` : '';
   const users = trace.userIds.map((u) => html`<a href=${href('traces', undefined, { userId: u })}>${u}</a> `);
   return html`<div class="trace-head">
-    <h2><${Badge} kind=${trace.kind} /> ${trace.name}</h2>
+    <h2>
+      <${Badge} kind=${trace.kind} /> ${trace.name}
+      ${!trace.root && html` <span class="warn-text">(root span missing)</span>`}
+    </h2>
     <dl class="facts" data-testid="trace-facts">
       <${Fact} label="Started">${time(trace.startTime)}<//>
       <${Fact} label="Duration" testid="trace-duration">
