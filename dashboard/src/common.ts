@@ -108,8 +108,8 @@ export function Fact({
   return html`<div data-testid=${testid}><dt>${label}</dt><dd class=${mono ? 'mono' : ''}>${children}</dd></div>`;
 }
 
-/** `3 tools`, `1 tool`. */
-export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** `3 tools`, `1 tool`, `2 trajectories`. */
+export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 /** A table head; `num` columns are right-aligned like their cells. */
 export function Head({ cols }: { cols: string[] }) {
@@ -147,13 +147,15 @@ export function Cost({ usage }: { usage: Usage }) {
 }
 
 /** The totals line above a list: what the filtered rows add up to. */
-export function TotalsBar({ totals, noun }: { totals: Totals; noun: string }) {
+/** `noun`: what one row is (`trajectory`), or its singular and plural. */
+export function TotalsBar({ totals, noun }: { totals: Totals; noun: string | [string, string] }) {
+  const [one, many] = typeof noun === 'string' ? [noun, `${noun}s`] : noun;
   const u = totals.usage;
   const cached = u.cacheReadTokens ? ` (${formatTokens(u.cacheReadTokens)} cached)` : '';
   const reasoning = u.reasoningTokens ? ` (${formatTokens(u.reasoningTokens)} reasoning)` : '';
   return html`<div class="totals" data-testid="totals">
-    <span><strong>${totals.count}</strong> ${noun}</span>
-    ${noun !== 'LLM calls' && html`<span>${plural(u.llmCalls, 'LLM call')}</span>`}
+    <span><strong>${totals.count}</strong> ${totals.count === 1 ? one : many}</span>
+    ${one !== 'LLM call' && html`<span>${plural(u.llmCalls, 'LLM call')}</span>`}
     <span data-testid="totals-tokens">
       <strong>${formatTokens(u.inputTokens)}</strong> input${cached}${' · '}
       <strong>${formatTokens(u.outputTokens)}</strong> output tokens${reasoning}

@@ -60,7 +60,7 @@ export function TracesView({ route, version, fresh }: ViewProps) {
   </p>`;
   if (data.traces.length === 0)
     return html`<${Empty} filtered=${filtered(route) || (all.data?.traces.length ?? 0) > 0} />${note}`;
-  return html`<${TotalsBar} totals=${data.totals} noun=${kind === 'trajectory' ? 'trajectories' : 'traces'} />
+  return html`<${TotalsBar} totals=${data.totals} noun=${kind === 'trajectory' ? ['trajectory', 'trajectories'] : 'trace'} />
     <${TraceTable} traces=${data.traces} fresh=${fresh} />${note}`;
 }
 
@@ -74,7 +74,7 @@ export function LlmCallsView({ route, version, fresh }: ViewProps) {
   );
   if (!data) return Loading();
   if (data.calls.length === 0) return html`<${Empty} filtered=${filtered(route)} />`;
-  return html`<${TotalsBar} totals=${data.totals} noun="LLM calls" />
+  return html`<${TotalsBar} totals=${data.totals} noun="LLM call" />
     <table class="table" data-testid="llm-table">
     <${Head} cols=${['Started', 'Call', 'Model', 'Trajectory', 'User', ...COST_COLS, 'Duration', 'Status']} />
     <tbody>${data.calls.map((c) => {
@@ -120,7 +120,7 @@ export function SessionsView({ route, version }: ViewProps) {
     'Status',
     'Last active',
   ];
-  return html`<${TotalsBar} totals=${data.totals} noun="conversations" />
+  return html`<${TotalsBar} totals=${data.totals} noun="conversation" />
     <table class="table" data-testid="session-table">
     <${Head} cols=${cols} />
     <tbody>${data.sessions.map(
@@ -171,7 +171,7 @@ export function SessionView({ route, version, fresh }: ViewProps) {
     <div class="crumbs"><a href=${href('sessions')}>Sessions</a> › <span class="mono">${convoId}</span></div>
     <h2>Conversation <span class="mono">${convoId}</span></h2>
     <p class="muted">users ${[...new Set(data.traces.flatMap((t) => t.userIds))].join(', ') || '—'}</p>
-    <${TotalsBar} totals=${data.totals} noun="turns" />
+    <${TotalsBar} totals=${data.totals} noun="turn" />
     <ol class="turns">${turns.map((t, i) => {
       const usage =
         t.usage.llmCalls > 0
@@ -202,7 +202,7 @@ export function UsersView({ route, version }: ViewProps) {
   );
   if (!data) return Loading();
   if (data.users.length === 0) return html`<${Empty} filtered=${filtered(route)} />`;
-  return html`<${TotalsBar} totals=${data.totals} noun="users" />
+  return html`<${TotalsBar} totals=${data.totals} noun="user" />
     <table class="table" data-testid="user-table">
     <${Head} cols=${['User', 'Conversations', 'Turns', 'LLM calls', ...COST_COLS, 'Status', 'Last active']} />
     <tbody>${data.users.map((u) => {
