@@ -104,11 +104,14 @@ export class EventStream {
       count: spans.length,
       total: this.store.size,
       traceIds,
-      spans: spans.map((s) => summarize(s, false)),
+      spans: spans.map((s) => summarize(s, false, this.prices)),
     });
   };
 
-  constructor(private readonly store: SpanStore) {
+  constructor(
+    private readonly store: SpanStore,
+    private readonly prices: PriceTable = DEFAULT_PRICES,
+  ) {
     store.on('batch', this.onBatch);
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), 15_000);
     this.heartbeat.unref();

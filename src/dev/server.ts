@@ -97,9 +97,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const dataFile = path.resolve(options.dataFile ?? DEFAULT_DATA_FILE);
   const { store, report } = SpanStore.open(dataFile);
-  const events = new EventStream(store);
-  const files = dashboardFiles(options.dashboardDir);
   const prices: PriceTable = { ...DEFAULT_PRICES, ...options.prices };
+  const events = new EventStream(store, prices);
+  const files = dashboardFiles(options.dashboardDir);
   // Export requests since start, by encoding, and refusals by status: what /healthz reports.
   const counts = { protobuf: 0, json: 0, compressed: 0, rejected: {} as Record<number, number> };
 
