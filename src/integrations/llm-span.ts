@@ -2,15 +2,15 @@
  * One span per model call, shared by the OpenAI, Anthropic and AI SDK integrations (SPEC §10).
  * The span is built by the core recording machinery (attribute encoding, identity of the scope,
  * parent = the open trajectory, the private provider), so an integration span is exactly what a
- * hand-written `trackAi` would have produced, plus the LLM-specific keys below.
+ * hand-written `trackAi` would have produced, plus the LLM keys of SPEC §10 (core/keys.ts).
  */
 import type { Attributes } from '@opentelemetry/api';
 import { encodeProperty } from '../core/attributes.js';
 import { getClient, type Client } from '../core/client.js';
 import { currentStore, type OpenSpan, type Store } from '../core/context.js';
+import { ATTR, SPAN_KIND } from '../core/keys.js';
 import { log } from '../core/logger.js';
 import {
-  ATTR,
   buildAttributes,
   closeSpan,
   openSpan,
@@ -19,17 +19,6 @@ import {
   startSpan,
   type SpanFields,
 } from '../core/record.js';
-
-/** Attribute keys written only by integrations (the rest are SPEC §4's `ATTR`). */
-export const LLM_ATTR = {
-  responseModel: 'gen_ai.response.model',
-  cacheReadTokens: 'gen_ai.usage.cache_read.input_tokens',
-  reasoningTokens: 'gen_ai.usage.reasoning_tokens',
-  finishReasons: 'gen_ai.response.finish_reasons',
-  timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
-  /** The caller stopped reading a stream before its end (break, `cancel()`, `abort()`). */
-  cancelled: 'bentolabs.cancelled',
-} as const;
 
 /** Options shared by `wrapOpenAI`, `wrapAnthropic` and `bentoTelemetry`. Every field is optional. */
 export interface IntegrationOptions {
@@ -158,7 +147,7 @@ export class RecordedSpan {
       const store: Store | undefined = start.parent ? { ...outer, span: start.parent } : outer;
       const fields = properties ? { ...start.fields, properties } : start.fields;
       const attrs = buildAttributes(fields, store, client, start.kind === 'tool' ? 'tool' : undefined);
-      attrs[ATTR.kind] = start.kind;
+      attrs[ATTR.kind] = SPAN_KIND[start.kind];
       const { userId, convoId } = start.fallback ?? {};
       if (attrs[ATTR.userId] === undefined && typeof userId === 'string' && userId !== '') attrs[ATTR.userId] = userId;
       if (attrs[ATTR.convoId] === undefined && typeof convoId === 'string' && convoId !== '')
@@ -219,7 +208,7 @@ export class RecordedSpan {
     if (this.ended) return;
     this.guard(() => {
       this.writeResult(result);
-      this.state.span.setAttribute(LLM_ATTR.cancelled, true);
+      this.state.span.setAttribute(ATTR.cancelled, true);
     });
     this.end();
   }
@@ -237,23 +226,23 @@ export class RecordedSpan {
   private writeResult(result: LlmResult): void {
     const attrs: Attributes = {};
     if (typeof result.responseModel === 'string' && result.responseModel !== '')
-      attrs[LLM_ATTR.responseModel] = result.responseModel;
+      attrs[ATTR.responseModel] = result.responseModel;
     const counts = [
       [ATTR.inputTokens, result.inputTokens],
       [ATTR.outputTokens, result.outputTokens],
-      [LLM_ATTR.cacheReadTokens, result.cacheReadTokens],
-      [LLM_ATTR.reasoningTokens, result.reasoningTokens],
+      [ATTR.cacheReadTokens, result.cacheReadTokens],
+      [ATTR.reasoningTokens, result.reasoningTokens],
     ] as const;
     for (const [key, value] of counts) {
       const n = int(value);
       if (n !== undefined) attrs[key] = n;
     }
     const reasons = result.finishReasons?.filter((r): r is string => typeof r === 'string' && r !== '');
-    if (reasons && reasons.length > 0) attrs[LLM_ATTR.finishReasons] = reasons;
+    if (reasons && reasons.length > 0) attrs[ATTR.finishReasons] = reasons;
     const given = result.timeToFirstChunk;
-    if (typeof given === 'number' && Number.isFinite(given) && given >= 0) attrs[LLM_ATTR.timeToFirstChunk] = given;
+    if (typeof given === 'number' && Number.isFinite(given) && given >= 0) attrs[ATTR.timeToFirstChunk] = given;
     else if (this.firstChunkAt !== undefined)
-      attrs[LLM_ATTR.timeToFirstChunk] = (this.firstChunkAt - this.startedAt) / 1000;
+      attrs[ATTR.timeToFirstChunk] = (this.firstChunkAt - this.startedAt) / 1000;
     this.state.span.setAttributes(attrs);
     if (result.output !== undefined) patchAttributes(this.state.span, { output: result.output }, this.client);
   }
