@@ -6,7 +6,8 @@
  * response are Node's `IncomingMessage`/`ServerResponse`, which the types below use.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { log } from '../core/logger.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 

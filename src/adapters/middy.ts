@@ -4,12 +4,8 @@
  * onto one core invocation. Middy's types are re-declared structurally (`MiddyRequestLike`), so
  * this entry point neither imports `@middy/core` nor needs its types; it works with 6.x and 7.x.
  */
-import {
-  checkInvocationOptions,
-  openInvocation,
-  type InvocationOptions,
-  type OpenInvocation,
-} from '../core/invocation.js';
+import { checkInvocationOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { bodyEndingAfter } from '../core/stream-end.js';
 import { log, logOnce } from '../core/logger.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';

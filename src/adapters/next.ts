@@ -4,7 +4,8 @@
  * through Next's `after()` (15.1+), else the platform's `waitUntil`, else by flushing before the
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
-import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { bodyEndingAfter } from '../core/stream-end.js';
 import { log } from '../core/logger.js';
 

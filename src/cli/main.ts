@@ -16,6 +16,8 @@ Usage:
     --host <host>              Interface (default localhost = 127.0.0.1 and ::1)
     --data <file>              Span store, NDJSON (default .bentolabs/spans.ndjson)
     --api-key <key>            Only accept this exact key (403 for others)
+    --allowed-host <name>      Also answer this Host header (repeatable; localhost names
+                               and loopback addresses always work)
     --reject-protobuf          Answer 415 to protobuf, like a JSON-only endpoint
     --quiet                    Do not print trajectory trees
     --no-color                 Plain output (also: NO_COLOR=1)
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         data: { type: 'string' },
         'api-key': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
         'reject-protobuf': { type: 'boolean' },
         quiet: { type: 'boolean' },
         'no-color': { type: 'boolean' },
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       host: values.host,
       dataFile: values.data,
       apiKey: values['api-key'],
+      allowedHosts: values['allowed-host'],
       rejectProtobuf: values['reject-protobuf'] ?? false,
       quiet: values.quiet ?? false,
       color: wantsColor(values['no-color']),

@@ -2,6 +2,7 @@
  * Option resolution: the only module that reads `process.env`. Every option resolves as
  * `explicit argument ?? environment ?? default`, written once per field.
  */
+import { API_KEY_PREFIX, apiKeyProblem, redactKey } from './api-key.js';
 import { BentoAuthError, BentoConfigError } from './errors.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
 
@@ -72,14 +73,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_BASE_URL = 'https://api.bentolabs.ai';
-export const API_KEY_PREFIX = 'bl_pk_';
-
-/** `bl_pk_…abcd`: enough to tell keys apart, never enough to use one. */
-export function redactKey(key: string | undefined): string {
-  if (!key) return '(none)';
-  if (!key.startsWith(API_KEY_PREFIX)) return `${key.slice(0, 3)}… (${key.length} chars)`;
-  return key.length >= API_KEY_PREFIX.length + 8 ? `${API_KEY_PREFIX}…${key.slice(-4)}` : `${API_KEY_PREFIX}…`;
-}
+export { API_KEY_PREFIX, redactKey } from './api-key.js';
 
 function env(name: string): string | undefined {
   const value = typeof process !== 'undefined' ? process.env[name] : undefined;
@@ -118,11 +112,12 @@ function resolveApiKey(explicit: unknown): string {
       'No API key: pass `apiKey` to init() or set BENTOLABS_API_KEY in the environment of this process (a key set in your shell profile does not reach processes started elsewhere).',
     );
   }
-  if (!key.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length || /\s/.test(key)) {
+  const problem = apiKeyProblem(key);
+  if (problem) {
     const from = explicit === undefined ? ' (from BENTOLABS_API_KEY)' : '';
     throw new BentoAuthError(
       'invalid_api_key_format',
-      `Expected the API key${from} to start with \`${API_KEY_PREFIX}\` and contain no spaces, got ${redactKey(key)}.`,
+      `Expected the API key${from} ${problem}; got ${redactKey(key)}.`,
     );
   }
   return key;
