@@ -3,14 +3,18 @@
  *   - 40 spans with three 1 MB attributes each (120 MB), default protobuf: how many are delivered,
  *     the longest stall, and the stall per MB of the largest request;
  *   - one batch of 512 spans with a 20 KB `input.value` each (10 MB), protobuf vs JSON.
- * The stall is the longest gap of the event loop (`monitorEventLoopDelay`, 10 ms resolution)
- * from the moment `flush()` is called until it resolves; recording itself is not measured.
+ * The stall is the longest gap between two ticks of a 5 ms interval timer, from the moment
+ * `flush()` is called until it resolves (minus the 5 ms); recording itself is not measured.
  * `node bench/encode-stall.mjs` (after `npx tsup`), or `npm run bench -- encode`.
  */
 import http from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as bento from '@bentolabs/sdk';
+import { pathToFileURL } from 'node:url';
 import { fmt } from './lib.mjs';
+
+// BENTO_SDK_DIST=<dir> measures another build (e.g. 0.1's dist/) with the same script.
+const bento = await import(
+  process.env.BENTO_SDK_DIST ? pathToFileURL(`${process.env.BENTO_SDK_DIST}/index.js`).href : '@bentolabs/sdk'
+);
 
 const MB = 1_000_000;
 
@@ -48,7 +52,8 @@ async function measure({ spans, values, valueBytes, protocol }) {
     flushOnExit: false,
     protocol,
     maxQueueSize: Math.max(2048, spans),
-    maxExportBatchSize: Math.min(512, Math.max(spans, 1)),
+    // One batch holding every span, started by flush() rather than by a full batch while recording.
+    maxExportBatchSize: spans + 1,
     scheduledDelayMillis: 600_000,
   });
   // A different value per span, so nothing can be shared between them.
@@ -59,18 +64,25 @@ async function measure({ spans, values, valueBytes, protocol }) {
     if (values === 0) bento.trackAi({ event: `span-${i}`, input: 'x'.repeat(valueBytes) });
     else bento.trackAi({ event: `span-${i}`, properties });
   }
-  const h = monitorEventLoopDelay({ resolution: 10 });
   // Let the recording's own work drain before measuring the export.
   await new Promise((r) => setTimeout(r, 50));
-  h.enable();
+  let last = performance.now();
+  let maxGap = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last - 5);
+    last = now;
+  }, 5);
   const t0 = performance.now();
+  last = t0;
   const result = await bento.flush({ timeoutMillis: 120_000 });
   const wall = performance.now() - t0;
-  h.disable();
+  maxGap = Math.max(maxGap, performance.now() - last - 5);
+  clearInterval(ticker);
   await bento.shutdown();
   await sink.close();
   const largest = Math.max(0, ...sink.sizes);
-  const maxStall = h.max / 1e6;
+  const maxStall = maxGap;
   return {
     result,
     wall,

@@ -1,32 +1,30 @@
 /**
- * Encoding a batch into request bodies of bounded size. The batch is cut into chunks by an
- * estimate of each span's encoded size *before* anything is encoded, so every span is encoded
- * once (linear in the batch) and each chunk's encoding is one short, bounded block of the event
- * loop. Encoding the whole batch and halving it until it fits, as 0.1 did, re-encoded a 120 MB
- * batch about seven times over and blocked the loop for seconds at a time.
+ * Encoding a batch into request bodies of bounded size, at a bounded cost to the event loop.
+ * - The batch is cut into requests by an *estimate* of each span's size, before anything is
+ *   encoded, so every span is encoded once: the cost is linear in the batch. (0.1 encoded the
+ *   whole batch and halved it until it fit, re-encoding a 120 MB batch about seven times.)
+ * - The estimate reads string lengths only, never their contents (counting UTF-8 bytes of a
+ *   120 MB batch is itself a long block, and flattens every rope string at once); the exporter
+ *   corrects it with the ratio it observes between estimated and real sizes.
+ * - A request is encoded in slices of about `SLICE_BYTES`, with a turn of the event loop between
+ *   them, and the slices are joined: protobuf allows concatenating two encodings of a message
+ *   (repeated fields append), and OTLP allows several `resourceSpans` entries for one resource.
+ *   So no synchronous block is longer than encoding one slice (or one span larger than a slice).
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BentoProtocol } from './config.js';
 import type { ReadableSpan } from './otel-types.js';
-import { encodeJson } from './otlp-json.js';
+import { joinJsonParts, resourceSpansJson } from './otlp-json.js';
 
 export const CONTENT_TYPE: Record<BentoProtocol, string> = {
   'http/protobuf': 'application/x-protobuf',
   'http/json': 'application/json',
 };
 
-/** One request body; empty when the serializer produced nothing. */
-export function encodeSpans(spans: ReadableSpan[], protocol: BentoProtocol): Uint8Array {
-  return protocol === 'http/json'
-    ? encodeJson(spans)
-    : (ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]) ?? new Uint8Array(0));
-}
-
-// UTF-8 length without encoding: native where Node's Buffer exists, else a safe upper bound.
-const utf8Length: (s: string) => number =
-  typeof Buffer !== 'undefined' ? (s) => Buffer.byteLength(s, 'utf8') : (s) => s.length * 3;
+/** Estimated bytes encoded between two turns of the event loop. */
+const SLICE_BYTES = 256 * 1024;
 
 /** Framing per attribute: the key/value message headers in protobuf, the field names in JSON. */
 const ATTRIBUTE_OVERHEAD: Record<BentoProtocol, number> = { 'http/protobuf': 8, 'http/json': 48 };
@@ -34,10 +32,10 @@ const ATTRIBUTE_OVERHEAD: Record<BentoProtocol, number> = { 'http/protobuf': 8, 
 const SPAN_OVERHEAD: Record<BentoProtocol, number> = { 'http/protobuf': 96, 'http/json': 320 };
 
 function valueLength(value: AttributeValue | undefined): number {
-  if (typeof value === 'string') return utf8Length(value);
+  if (typeof value === 'string') return value.length;
   if (Array.isArray(value)) {
     let n = 2;
-    for (const v of value) n += (typeof v === 'string' ? utf8Length(v) : 24) + 4;
+    for (const v of value) n += (typeof v === 'string' ? v.length : 24) + 4;
     return n;
   }
   return 24;
@@ -46,48 +44,73 @@ function valueLength(value: AttributeValue | undefined): number {
 function attributesLength(attributes: Attributes | undefined, protocol: BentoProtocol): number {
   if (!attributes) return 0;
   let n = 0;
-  for (const key in attributes) n += utf8Length(key) + valueLength(attributes[key]) + ATTRIBUTE_OVERHEAD[protocol];
+  for (const key in attributes) n += key.length + valueLength(attributes[key]) + ATTRIBUTE_OVERHEAD[protocol];
   return n;
 }
 
-/** About how many bytes `span` adds to a request body (a little more for JSON's escapes, never much less). */
+/** About how many bytes `span` adds to a request body, counting one byte per character. */
 export function estimateSpanBytes(span: ReadableSpan, protocol: BentoProtocol): number {
-  let n = SPAN_OVERHEAD[protocol] + utf8Length(span.name) + attributesLength(span.attributes, protocol);
-  for (const event of span.events) n += 32 + utf8Length(event.name) + attributesLength(event.attributes, protocol);
+  let n = SPAN_OVERHEAD[protocol] + span.name.length + attributesLength(span.attributes, protocol);
+  for (const event of span.events) n += 32 + event.name.length + attributesLength(event.attributes, protocol);
   for (const link of span.links) n += 64 + attributesLength(link.attributes, protocol);
-  if (span.status.message) n += utf8Length(span.status.message);
+  if (span.status.message) n += span.status.message.length;
   return n;
 }
 
 /**
- * Consecutive chunks of `spans` whose estimated body stays under `limitBytes`; a span larger than
- * the limit on its own is a chunk by itself (it cannot be split). Order is kept. JSON escapes
- * (`"` inside a JSON-encoded input becomes `\"`) are not counted, so JSON aims lower.
+ * End index of the run of spans from `start` whose estimated size stays under `limitBytes`; a span
+ * larger than the limit on its own is a run by itself. `ratio` scales the estimate (observed
+ * bytes per estimated byte: above 1 for non-ASCII text and JSON escapes).
  */
-export function chunkBySize(spans: ReadableSpan[], protocol: BentoProtocol, limitBytes: number): ReadableSpan[][] {
-  const target = limitBytes * (protocol === 'http/json' ? 0.75 : 0.9);
-  const chunks: ReadableSpan[][] = [];
-  let current: ReadableSpan[] = [];
-  // The resource (service name, SDK version) is written once per request.
-  const base = 512;
-  let size = base;
-  for (const span of spans) {
-    const bytes = estimateSpanBytes(span, protocol);
-    if (current.length > 0 && size + bytes > target) {
-      chunks.push(current);
-      current = [];
-      size = base;
-    }
-    current.push(span);
-    size += bytes;
+export function takeBySize(
+  spans: readonly ReadableSpan[],
+  start: number,
+  protocol: BentoProtocol,
+  limitBytes: number,
+  ratio = 1,
+): { end: number; estimate: number } {
+  // The resource (service name, SDK version) is written once per request or slice.
+  let estimate = 512;
+  let end = start;
+  while (end < spans.length) {
+    const bytes = estimateSpanBytes(spans[end] as ReadableSpan, protocol);
+    if (end > start && (estimate + bytes) * ratio > limitBytes) break;
+    estimate += bytes;
+    end++;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return { end, estimate };
 }
 
-/** Lets timers, I/O and the host's requests run between two chunks of a large batch. */
+/** Lets timers, I/O and the host's requests run between two slices of a large batch. */
 export function yieldToLoop(): Promise<void> {
   return new Promise((resolve) =>
     typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
   );
+}
+
+function encodeSlice(spans: ReadableSpan[], protocol: BentoProtocol): Uint8Array | string {
+  return protocol === 'http/json'
+    ? resourceSpansJson(spans)
+    : (ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]) ?? new Uint8Array(0));
+}
+
+/** One request body for `spans`, encoded slice by slice with the event loop running in between. */
+export async function encodeSpans(spans: ReadableSpan[], protocol: BentoProtocol): Promise<Uint8Array> {
+  const parts: (Uint8Array | string)[] = [];
+  for (let start = 0; start < spans.length; ) {
+    if (start > 0) await yieldToLoop();
+    const { end } = takeBySize(spans, start, protocol, SLICE_BYTES);
+    parts.push(encodeSlice(spans.slice(start, end), protocol));
+    start = end;
+  }
+  if (protocol === 'http/json') return joinJsonParts(parts as string[]);
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const bytes = parts as Uint8Array[];
+  const body = new Uint8Array(bytes.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of bytes) {
+    body.set(p, offset);
+    offset += p.byteLength;
+  }
+  return body;
 }

@@ -9,7 +9,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
-import { chunkBySize, CONTENT_TYPE, encodeSpans, yieldToLoop } from './encode.js';
+import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
 import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
@@ -154,22 +154,36 @@ export class BentoLabsTraceExporter implements SpanExporter {
    */
   private async sendBatch(spans: ReadableSpan[]): Promise<ExportTally> {
     const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
-    const chunks = chunkBySize(spans, this.protocol, this.options.maxExportRequestBytes);
-    let offset = 0;
+    // Requests aim at 90% of the limit, so an estimate a little low still fits.
+    const target = this.options.maxExportRequestBytes * 0.9;
     let goOn = true;
-    for (const [i, chunk] of chunks.entries()) {
-      if (i > 0) await yieldToLoop();
-      if (goOn) goOn = await this.deliver(chunk, offset, tally);
-      else markLost(tally, offset, chunk.length);
-      offset += chunk.length;
+    for (let start = 0; start < spans.length; ) {
+      if (start > 0) await yieldToLoop();
+      const { end } = takeBySize(spans, start, this.protocol, target, this.sizeRatio[this.protocol]);
+      if (goOn) goOn = await this.deliver(spans.slice(start, end), start, tally);
+      else markLost(tally, start, end - start);
+      start = end;
     }
     return tally;
+  }
+
+  /**
+   * Real bytes per estimated byte, per encoding, learnt from each request (non-ASCII text and JSON
+   * escapes make bodies larger than one byte per character), so requests keep fitting the limit.
+   */
+  private readonly sizeRatio: Record<BentoProtocol, number> = { 'http/protobuf': 1, 'http/json': 1 };
+
+  private learnRatio(spans: ReadableSpan[], protocol: BentoProtocol, bytes: number): void {
+    let estimate = 512;
+    for (const span of spans) estimate += estimateSpanBytes(span, protocol);
+    this.sizeRatio[protocol] = Math.min(4, Math.max(1, bytes / estimate));
   }
 
   /** Sends one chunk (halving it when it is still too large); `false` = do not send the rest. */
   private async deliver(spans: ReadableSpan[], offset: number, tally: ExportTally): Promise<boolean> {
     const protocol = this.protocol;
-    const body = encodeSpans(spans, protocol);
+    const body = await encodeSpans(spans, protocol);
+    this.learnRatio(spans, protocol, body.byteLength);
     if (body.byteLength === 0) {
       markLost(tally, offset, spans.length);
       return true;
