@@ -49,7 +49,7 @@ describe('the processor option flushes a user-supplied BentoLabsSpanProcessor', 
   it('wrapHandler (Lambda)', async () => {
     const { processor, tracer, provider } = userProvider();
     const handler = wrapHandler(
-      async () => {
+      async (_event: unknown, _context: unknown) => {
         tracer.startSpan('user-lambda').end();
         return 'ok';
       },
@@ -93,7 +93,7 @@ describe('the processor option flushes a user-supplied BentoLabsSpanProcessor', 
   it('Next wrapRouteHandler() on serverless', async () => {
     const { processor, tracer, provider } = userProvider();
     const route = wrapRouteHandler(
-      async () => {
+      async (_request: Request) => {
         tracer.startSpan('user-next').end();
         return new Response('ok');
       },
