@@ -20,7 +20,7 @@ import {
   updateCurrentSpan,
   updateCurrentTrace,
 } from '../../src/index.js';
-import { captureLogger, KEY, useReceiver } from './helpers.js';
+import { captureLogger, KEY, until, useReceiver } from './helpers.js';
 
 const receiver = useReceiver();
 const names = () => receiver.spans.map((s) => s.name).sort();
@@ -63,9 +63,11 @@ describe('enabled: false is a no-op in every class', () => {
 describe('flush() accounts per caller', () => {
   it('two overlapping flushes each report exactly their own spans', async () => {
     init({ apiKey: KEY, baseUrl: receiver.url, scheduledDelayMillis: 60_000, logLevel: 'silent' });
-    receiver.setFault({ kind: 'delay', millis: 150 });
+    // The first request is slow; the second flush's spans go out beside it and arrive first.
+    receiver.setFault({ kind: 'delay', millis: 400, times: 1 });
     for (let i = 0; i < 3; i++) trackAi({ event: `first-${i}` });
     const first = flush({ timeoutMillis: 10_000 });
+    await until(() => status().inFlight === 3, 'the first flush’s request in flight');
     for (let i = 0; i < 5; i++) trackAi({ event: `second-${i}` });
     const second = flush({ timeoutMillis: 10_000 });
     expect(await first).toEqual({ ok: true, exported: 3, dropped: 0 });
