@@ -59,9 +59,6 @@ export interface Scope {
   tally: Tally;
   /** Ended, fate still open. */
   pending: number;
-  /** One past the highest sequence number among its ended spans. */
-  end: number;
-  waiters: Set<() => void>;
 }
 
 /** The `FlushResult` for a tally: `ok` only without a timeout and without a drop; `error` says why not. */

@@ -92,7 +92,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     const invocation = liveInvocation(currentStore());
     if (!invocation || span === null || typeof span !== 'object') return;
     let scope = this.scopes.get(invocation);
-    if (!scope) this.scopes.set(invocation, (scope = { tally: emptyTally(), pending: 0, end: 0, waiters: new Set() }));
+    if (!scope) this.scopes.set(invocation, (scope = { tally: emptyTally(), pending: 0 }));
     this.spanScopes.set(span, scope);
   }
 
@@ -100,10 +100,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     if (!this.enabled) return;
     const seq = this.nextSeq++;
     const scope = this.spanScopes.get(span);
-    if (scope) {
-      scope.pending++;
-      scope.end = seq + 1;
-    }
+    if (scope) scope.pending++;
     if (this.stopped) {
       // Not a full queue: nothing exports any more. Said once, so the cause is not a mystery.
       if (!this.warnedAfterShutdown)
@@ -143,7 +140,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     if (!scope) return;
     this.spanScopes.delete(span);
     scope.tally[fate]++;
-    if (--scope.pending === 0) for (const resolve of scope.waiters) resolve();
+    scope.pending--;
   }
 
   /** Counts since start; `queued + inFlight` are the spans whose fate is still open. */
@@ -252,26 +249,23 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     });
   }
 
-  /** Waits until `done()` holds (checked whenever `register` calls back) or the timeout passes. */
-  private wait(
-    timeoutMillis: number,
-    done: () => boolean,
-    register: (wake: () => void) => () => void,
-  ): Promise<boolean> {
+  /** Waits until every span before `target` is delivered or dropped, or the timeout passed (`true`). */
+  private waitFor(target: number, timeoutMillis: number): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      if (done()) return resolve(false);
-      let unregister: () => void = () => undefined;
+      if (this.oldestOpen() >= target) return resolve(false);
+      const waiter: Waiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(false);
+        },
+      };
       // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
       const timer = setTimeout(() => {
-        unregister();
+        this.waiters = this.waiters.filter((w) => w !== waiter);
         resolve(true);
       }, timeoutMillis);
-      unregister = register(() => {
-        if (!done()) return;
-        clearTimeout(timer);
-        unregister();
-        resolve(false);
-      });
+      this.waiters.push(waiter);
       this.pump();
     });
   }
@@ -292,40 +286,30 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.windows.add(window);
     this.open = { from: target, to: Number.POSITIVE_INFINITY, ...emptyTally() };
     this.flushTarget = Math.max(this.flushTarget, target);
-    const timedOut = await this.wait(
-      timeoutMillis,
-      () => this.oldestOpen() >= target,
-      (wake) => {
-        const waiter: Waiter = { target, resolve: wake };
-        this.waiters.push(waiter);
-        return () => (this.waiters = this.waiters.filter((w) => w !== waiter));
-      },
-    );
+    const timedOut = await this.waitFor(target, timeoutMillis);
     this.windows.delete(window);
     return this.result(window, this.openBefore(target), timedOut, timeoutMillis);
   }
 
   /**
-   * Like `flush()`, for the spans started inside one invocation (the key `runInvocation` and the
-   * adapters open): waits for exactly those that have ended and reports only what became of
-   * them since the previous call for that invocation.
+   * The flush at the end of one invocation (the key `runInvocation` and the adapters open). It
+   * waits, like `flush()`, for everything ended before the call (a span recorded outside any
+   * request, at cold start say, must not be lost at the freeze either), but reports only the
+   * invocation's own spans: what became of them since the previous call for that invocation, and
+   * `ok: false` only if one of them was dropped or is still pending. So overlapping requests never
+   * report, or get blamed for, each other's spans.
    */
   async flushInvocation(invocation: object, timeoutOption?: number): Promise<FlushResult> {
     const timeoutMillis = this.timeoutOf(timeoutOption);
-    const scope = this.enabled ? this.scopes.get(invocation) : undefined;
-    if (!scope) return { ok: true, exported: 0, dropped: 0 };
-    this.flushTarget = Math.max(this.flushTarget, scope.end);
-    const timedOut = await this.wait(
-      timeoutMillis,
-      () => scope.pending === 0,
-      (wake) => {
-        scope.waiters.add(wake);
-        return () => scope.waiters.delete(wake);
-      },
-    );
-    const tally = scope.tally;
-    scope.tally = emptyTally();
-    return this.result(tally, scope.pending, timedOut, timeoutMillis);
+    if (!this.enabled) return { ok: true, exported: 0, dropped: 0 };
+    const target = this.nextSeq;
+    this.flushTarget = Math.max(this.flushTarget, target);
+    const timedOut = await this.waitFor(target, timeoutMillis);
+    const scope = this.scopes.get(invocation);
+    const tally = scope?.tally ?? emptyTally();
+    if (scope) scope.tally = emptyTally();
+    const pending = scope?.pending ?? 0;
+    return this.result(tally, pending, timedOut && pending > 0, timeoutMillis);
   }
 
   private timeoutOf(option: unknown): number {

@@ -111,6 +111,16 @@ describe('flush() accounts per caller', () => {
     expect(names()).toEqual(['request-b']);
   });
 
+  it("an invocation's flush still delivers spans recorded outside any invocation (cold start), reporting only its own", async () => {
+    init({ apiKey: KEY, baseUrl: receiver.url, scheduledDelayMillis: 60_000, logLevel: 'silent' });
+    trackAi({ event: 'at-cold-start' });
+    await runInvocation(() => trackAi({ event: 'in-request' }));
+    // Delivered by the invocation's own flush, before runInvocation resolved.
+    expect(names()).toEqual(['at-cold-start', 'in-request']);
+    // The global flush() still accounts for both: the invocation's flush reported only its own.
+    expect(await flush()).toEqual({ ok: true, exported: 2, dropped: 0 });
+  });
+
   it('spans ended after shutdown() are not reported as queue-full drops', async () => {
     init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
     const processor = new BentoLabsSpanProcessor({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
