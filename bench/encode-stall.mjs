@@ -98,8 +98,13 @@ function row(name, m, spans) {
   return {
     name,
     bento: `${m.result.exported}/${spans} delivered, longest stall ${fmt(m.maxStall, 0)} ms`,
-    raw: `${fmt(m.batchMB, 0)} MB batch, ${m.requests} requests, largest ${fmt(m.largestMB, 2)} MB, ${fmt(m.totalMB, 1)} MB sent, ${fmt(m.wall, 0)} ms`,
-    result: `${fmt(m.maxStall / m.batchMB, 2)} ms per MB of batch, ${fmt(m.maxStall / Math.max(m.largestMB, 0.001), 1)} ms per MB of the largest request${m.result.ok ? '' : ` (flush: ${m.result.error})`}`,
+    raw:
+      `${fmt(m.batchMB, 0)} MB batch, ${m.requests} requests, largest ${fmt(m.largestMB, 2)} MB, ` +
+      `${fmt(m.totalMB, 1)} MB sent, ${fmt(m.wall, 0)} ms`,
+    result:
+      `${fmt(m.maxStall / m.batchMB, 2)} ms per MB of batch, ` +
+      `${fmt(m.maxStall / Math.max(m.largestMB, 0.001), 1)} ms per MB of the largest request` +
+      (m.result.ok ? '' : ` (flush: ${m.result.error})`),
   };
 }
 

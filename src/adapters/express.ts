@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
 import { openInvocation, type OpenInvocation } from '../core/invocation.js';
+import { sharedSymbol } from '../core/global.js';
 import { safely } from '../core/safely.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
@@ -26,7 +27,8 @@ export interface ExpressOptions extends InvocationOptions {
 export type NextFunctionLike = (error?: unknown) => void;
 
 // On the request object: per-request state, found again by the error handler.
-const STATE = Symbol.for('@bentolabs/sdk/express.invocation');
+// `unique symbol` so it can key the request type below; the value is the line's shared symbol.
+const STATE: unique symbol = sharedSymbol('express.invocation') as never;
 
 type WithState = IncomingMessage & { [STATE]?: OpenInvocation; apiGateway?: { context?: unknown } };
 

@@ -53,7 +53,8 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
   out(`  OTLP/HTTP  POST ${url}/v1/traces  (protobuf or JSON, gzip ok; Authorization: Bearer bl_pk_…)\n`);
   out(`  Dashboard  ${url}/\n`);
   out(
-    `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
+    `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded` +
+      `${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
   );
   // Terminal output ends up in CI logs and screen shares: the key given with --api-key is shown
   // redacted, like everywhere else; the user who typed it knows it.

@@ -59,7 +59,8 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
   if (p !== undefined) {
     if (p === null || typeof p !== 'object' || typeof (p as { forceFlush?: unknown }).forceFlush !== 'function')
       throw new TypeError(
-        `${adapter}: \`processor\` must be a BentoLabsSpanProcessor (or a span processor with forceFlush()); got ${p === null ? 'null' : typeof p}.`,
+        `${adapter}: \`processor\` must be a BentoLabsSpanProcessor (or a span processor with forceFlush()); ` +
+          `got ${p === null ? 'null' : typeof p}.`,
       );
     clean.processor = p as FlushableProcessor;
   }

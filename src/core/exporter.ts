@@ -10,7 +10,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
-import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
+import { ownLog, RateLimitedLog, type Log } from './logger.js';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
@@ -71,37 +71,47 @@ export class BentoLabsTraceExporter implements SpanExporter {
   lastAttemptError: string | undefined;
   /** Counts every request, for diagnostics. */
   readonly counts = { requests: 0, failedRequests: 0 };
+  /**
+   * This exporter's own logger, from its `logger`/`logLevel` options (or BENTOLABS_LOG_LEVEL): an
+   * exporter built by hand never reconfigures the SDK-wide logger. The processor logs through it too.
+   */
+  readonly log: Log;
   private readonly authLog: RateLimitedLog;
-  // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
-  private readonly tooLargeLog = new RateLimitedLog(
-    'warn',
-    10_000,
-    (n) =>
-      `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); lower maxAttributeValueLength.`,
-  );
-  private readonly failLog = new RateLimitedLog(
-    'warn',
-    10_000,
-    (n) =>
-      `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`,
-  );
+  private readonly tooLargeLog: RateLimitedLog;
+  private readonly failLog: RateLimitedLog;
 
   constructor(options: BentoOptions = {}) {
     this.options = resolveOptions(options);
-    // The SDK has one logger; an exporter built by hand with its own `logger`/`logLevel` points it
-    // there (init() does the same for the private provider). Without them it is left as it is.
-    if (options?.logger !== undefined || options?.logLevel !== undefined)
-      configureLogger(this.options.logLevel, this.options.logger);
+    this.log = ownLog(this.options.logLevel, this.options.logger);
     this.protocol = this.options.protocol;
+    // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
+    this.tooLargeLog = new RateLimitedLog(
+      'warn',
+      10_000,
+      (n) =>
+        `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); ` +
+        'lower maxAttributeValueLength.',
+      this.log,
+    );
+    this.failLog = new RateLimitedLog(
+      'warn',
+      10_000,
+      (n) =>
+        `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. ` +
+        'Spans in them were dropped and counted (see status()).',
+      this.log,
+    );
     this.authLog = new RateLimitedLog(
       'error',
       60_000,
       (n) =>
-        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
-        'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ` +
+        `${n} request(s)) at ${this.options.tracesUrl}. Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of ` +
+        'the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+      this.log,
     );
     if (!this.options.enabled)
-      log.debug('BentoLabsTraceExporter: disabled (enabled: false or BENTOLABS_ENABLED); nothing will be sent.');
+      this.log.debug('BentoLabsTraceExporter: disabled (enabled: false or BENTOLABS_ENABLED); nothing will be sent.');
   }
 
   /** The encoding in use now: `http/json` after the endpoint refused protobuf. */
@@ -135,7 +145,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     const work = context
       .with(suppressTracing(context.active()), () => this.sendBatch(spans))
       .catch((error: unknown) => {
-        log.error(`Unexpected export error: ${String(error)}`);
+        this.log.error(`Unexpected export error: ${String(error)}`);
         const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
         markLost(tally, 0, spans.length);
         return tally;
@@ -214,7 +224,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     }
     if (outcome.status === 415 && protocol === 'http/protobuf') {
       this.protocol = 'http/json';
-      logOnce(
+      this.log.once(
         'info',
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
@@ -222,7 +232,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       return this.deliver(spans, offset, tally);
     }
     if (outcome.status === 413 && spans.length > 1) {
-      log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
+      this.log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
       return this.halves(spans, offset, tally);
     }
     this.counts.failedRequests++;
@@ -257,7 +267,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         message = response.partialSuccess?.errorMessage;
       }
       if (rejected > 0)
-        log.warn(
+        this.log.warn(
           `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`,
         );
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
@@ -281,7 +291,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       ...(outcome.status !== undefined && { httpStatus: outcome.status }),
       ...(error !== undefined && { error }),
     };
-    if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
+    if (!outcome.ok) this.log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
   }
 
   async forceFlush(): Promise<void> {

@@ -11,7 +11,7 @@ import type { Context } from '@opentelemetry/api';
 import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
 import { currentStore, liveInvocation } from './context.js';
 import { BentoLabsTraceExporter } from './exporter.js';
-import { log, RateLimitedLog } from './logger.js';
+import { RateLimitedLog } from './logger.js';
 import {
   describeFlush,
   emptyTally,
@@ -68,16 +68,19 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   /** The invocation each unfinished span was started in, and that invocation's accounting. */
   private readonly spanScopes = new WeakMap<object, Scope>();
   private readonly scopes = new WeakMap<object, Scope>();
-  private readonly queueFullLog = new RateLimitedLog(
-    'warn',
-    5_000,
-    (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
-  );
+  private readonly queueFullLog: RateLimitedLog;
   private warnedAfterShutdown = false;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
     const o = this.exporter.options;
+    // The exporter's own logger, never the SDK-wide one (see BentoLabsTraceExporter.log).
+    this.queueFullLog = new RateLimitedLog(
+      'warn',
+      5_000,
+      (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
+      this.exporter.log,
+    );
     this.enabled = o.enabled;
     this.maxQueueSize = o.maxQueueSize;
     this.maxBatch = o.maxExportBatchSize;
@@ -104,7 +107,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     if (this.stopped) {
       // Not a full queue: nothing exports any more. Said once, so the cause is not a mystery.
       if (!this.warnedAfterShutdown)
-        log.warn('A span ended after shutdown() and was dropped; end spans before calling shutdown().');
+        this.exporter.log.warn('A span ended after shutdown() and was dropped; end spans before calling shutdown().');
       this.warnedAfterShutdown = true;
       this.settle(span, seq, 'droppedAfterShutdown');
       return;

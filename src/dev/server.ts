@@ -115,7 +115,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       res.setHeader('connection', 'close');
       return sendJson(res, 403, {
         error: 'host_not_allowed',
-        message: `The Host header \`${String(req.headers.host ?? '(none)').slice(0, 200)}\` is not a localhost name or loopback address; start \`bentolabs dev\` with --allowed-host <name> to accept it.`,
+        message:
+          `The Host header \`${String(req.headers.host ?? '(none)').slice(0, 200)}\` is not a localhost name or ` +
+          'loopback address; start `bentolabs dev` with --allowed-host <name> to accept it.',
       });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -12,6 +12,7 @@ import { startDevServer, type DevServer } from '../../src/dev/server.js';
 import { CliProcess, cliPath, tempDir } from './helpers.js';
 
 const KEY = 'bl_pk_hardening_secret_0123wxyz';
+const AUTH_JSON = `Authorization: Bearer ${KEY}\r\nContent-Type: application/json`;
 let server: DevServer | undefined;
 
 afterEach(async () => {
@@ -59,7 +60,7 @@ describe('Host allow-list', () => {
     }
     const post = await rawRequest(
       port,
-      `POST /v1/traces HTTP/1.1\r\nHost: rebound.example\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close`,
+      `POST /v1/traces HTTP/1.1\r\nHost: rebound.example\r\n${AUTH_JSON}\r\nContent-Length: 2\r\nConnection: close`,
       '{}',
     );
     expect(statusOf(post)).toBe(403);
@@ -87,7 +88,7 @@ describe('refusals come from the headers, and the size limit holds while streami
     const { port } = await start({ maxBodyBytes: 4096 });
     const answer = await rawRequest(
       port,
-      `POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 100000`,
+      `POST /v1/traces HTTP/1.1\r\nHost: localhost\r\n${AUTH_JSON}\r\nContent-Length: 100000`,
       '{',
     );
     expect(statusOf(answer)).toBe(413);
@@ -98,7 +99,7 @@ describe('refusals come from the headers, and the size limit holds while streami
     const chunk = 'a'.repeat(5000);
     const answer = await rawRequest(
       port,
-      `POST /v1/traces HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked`,
+      `POST /v1/traces HTTP/1.1\r\nHost: localhost\r\n${AUTH_JSON}\r\nTransfer-Encoding: chunked`,
       `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
     );
     expect(statusOf(answer)).toBe(413);
