@@ -222,13 +222,14 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.inFlight.set(startSeq, n);
     this.exporter.exportWithTally(batch).then((tally) => {
       this.inFlight.delete(startSeq);
-      let lost = 0;
+      // Spans outside the exporter's `lost` ranges were delivered.
+      let next = 0;
       for (const [from, to] of tally.lost) {
-        for (let i = lost; i < from && i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
+        for (let i = next; i < from && i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
         for (let i = from; i < to && i < n; i++) this.settle(batch[i], startSeq + i, 'droppedExportFailed');
-        lost = to;
+        next = to;
       }
-      for (let i = lost; i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
+      for (let i = next; i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
       this.lastError = tally.rejected > 0 ? (this.exporter.lastOutcome?.error ?? 'export failed') : undefined;
       this.notify();
       // Keep draining: a tick or a flush exports everything that waited, not only one batch.
