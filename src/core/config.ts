@@ -45,6 +45,11 @@ export interface BentoOptions {
   maxExportRequestBytes?: number;
   /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
   flushOnExit?: boolean;
+  /**
+   * Longest time the exit hooks keep a process alive to deliver what is queued (an endpoint that
+   * is down cannot hold a script's exit longer). Env: `BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS`. @default 2000
+   */
+  exitFlushTimeoutMillis?: number;
   /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
   serviceName?: string;
 }
@@ -68,6 +73,7 @@ export interface ResolvedOptions {
   readonly maxAttributeValueLength: number;
   readonly maxExportRequestBytes: number;
   readonly flushOnExit: boolean;
+  readonly exitFlushTimeoutMillis: number;
   readonly serviceName: string;
 }
 
@@ -85,6 +91,32 @@ function env(name: string): string | undefined {
   const value = typeof process !== 'undefined' ? process.env[name] : undefined;
   // An exported-but-empty variable (`BENTOLABS_BASE_URL=`) means "unset", as in most SDKs.
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A whole-number variable as a number (an unreadable one is kept as text, so the error shows it). */
+function envCount(name: string): number | string | undefined {
+  const raw = env(name);
+  return raw === undefined ? undefined : /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+/**
+ * Variables read outside option resolution (doctor, CLI, deployment warnings). Listed here so
+ * that this module stays the only reader of `process.env`.
+ */
+export type OtherEnvName =
+  | 'BENTOLABS_BASE_URL'
+  | 'BENTOLABS_PROTOCOL'
+  | 'BENTOLABS_ENABLED'
+  | 'NODE_ENV'
+  | 'AWS_LAMBDA_FUNCTION_NAME'
+  | 'LAMBDA_TASK_ROOT'
+  | '_HANDLER'
+  | 'NO_COLOR'
+  | 'FORCE_COLOR';
+
+/** The trimmed value of one of the variables above; unset or empty is `undefined`. */
+export function environmentValue(name: OtherEnvName): string | undefined {
+  return env(name);
 }
 
 function describe(value: unknown): string {
@@ -154,7 +186,9 @@ function resolveBaseUrl(explicit: unknown): string {
       `Expected \`baseUrl\`${source} without a query or fragment, got \`${raw}\`.`,
     );
   }
-  return url.href.replace(/\/+$/, '');
+  // A URL copied from an OTLP exporter setting already ends in /v1/traces; appending it again
+  // would answer 405. Normalised here, and init() says so (see config-warnings.ts).
+  return url.href.replace(/\/+$/, '').replace(/\/v1\/traces$/, '');
 }
 
 function resolveEnabled(explicit: unknown): boolean {
@@ -292,6 +326,13 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     maxAttributeValueLength: resolveCount('maxAttributeValueLength', options.maxAttributeValueLength, 1024 * 1024, 16),
     maxExportRequestBytes: resolveCount('maxExportRequestBytes', options.maxExportRequestBytes, 4 * 1024 * 1024, 1024),
     flushOnExit: options.flushOnExit ?? true,
+    exitFlushTimeoutMillis: resolveCount(
+      'exitFlushTimeoutMillis',
+      options.exitFlushTimeoutMillis ?? envCount('BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS'),
+      2000,
+      0,
+      MAX_TIMER_MILLIS,
+    ),
     serviceName: resolveServiceName(options.serviceName),
   };
   // Non-enumerable, so `console.log(resolveOptions())` or a JSON dump of it never prints the key.

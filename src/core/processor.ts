@@ -73,8 +73,17 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private readonly queueFullLog = new RateLimitedLog(
     'warn',
     5_000,
-    (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
+    (n) =>
+      `Queue full, dropping span. ${n} span(s) dropped (the oldest first) since the last report; maxQueueSize ${this.maxQueueSize}. ` +
+      'Spans were recorded faster than they could be sent: raise maxQueueSize, or `await flush()` between bursts (see status().droppedQueueFull).',
   );
+  /**
+   * Drops of the synchronous burst in progress. Nothing is exported while a burst runs (exports
+   * start on a later turn of the event loop), so reporting at the first drop would say "1 dropped"
+   * for a burst that drops thousands: the count is handed to the log once the burst is over.
+   */
+  private burstDrops = 0;
+  private burstReport: NodeJS.Immediate | undefined;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
@@ -99,13 +108,28 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.head = (this.head + 1) % this.maxQueueSize;
       this.size--;
       this.counts.droppedQueueFull++;
-      this.queueFullLog.hit();
+      this.burstDrops++;
+      // Not unref'd: it runs on the very next turn of the loop, and the count must not be lost.
+      this.burstReport ??= setImmediate(() => this.reportQueueFull());
     }
     this.ring[(this.head + this.size) % this.maxQueueSize] = span;
     this.size++;
     this.nextSeq++;
     this.schedule();
     this.notify();
+  }
+
+  /**
+   * Hands the drops of the burst that just ended to the rate-limited log; `final` (at exit and
+   * shutdown) also reports a count still waiting for the end of its interval.
+   */
+  reportQueueFull(final = false): void {
+    if (this.burstReport) clearImmediate(this.burstReport);
+    this.burstReport = undefined;
+    const n = this.burstDrops;
+    this.burstDrops = 0;
+    if (n > 0) this.queueFullLog.hit(n);
+    if (final) this.queueFullLog.close();
   }
 
   /** Counts since start; `queued + inFlight` are the spans whose fate is still open. */
@@ -284,7 +308,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    this.queueFullLog.close();
+    this.reportQueueFull(true);
     await this.exporter.shutdown();
   }
 }

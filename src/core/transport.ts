@@ -34,6 +34,23 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }),
 };
 
+// Exit mode (see exit-report.ts): once the exit hooks' budget is spent, requests in progress and
+// retry waits stop holding the process open, so an endpoint that is down cannot delay an exit.
+let released = false;
+const holding = new Set<{ unref(): unknown }>();
+
+function hold(handle: { unref(): unknown }): void {
+  if (released) handle.unref();
+  else holding.add(handle);
+}
+
+/** From now on no export request or retry wait keeps the process alive. */
+export function releaseProcess(): void {
+  released = true;
+  for (const handle of holding) handle.unref();
+  holding.clear();
+}
+
 interface Attempt {
   status?: number;
   retryAfterMillis?: number;
@@ -59,9 +76,11 @@ function postOnce(
   return new Promise((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
     let settled = false;
+    let socket: { unref(): unknown } | undefined;
     const done = (a: Attempt) => {
       if (!settled) {
         settled = true;
+        if (socket) holding.delete(socket);
         resolve(a);
       }
     };
@@ -97,6 +116,10 @@ function postOnce(
       req.destroy();
       done({ error: `request timed out after ${timeoutMillis} ms` });
     });
+    req.on('socket', (s) => {
+      socket = s;
+      hold(s);
+    });
     req.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
     req.end(body);
   });
@@ -104,7 +127,14 @@ function postOnce(
 
 // Not unref'd: an export in progress may hold the process open, but never past its deadline,
 // and that is what lets a script that ends right after recording still deliver its spans.
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number) =>
+  new Promise<void>((r) => {
+    const timer = setTimeout(() => {
+      holding.delete(timer);
+      r();
+    }, ms);
+    hold(timer);
+  });
 
 /** Sends `body`, retrying until it succeeds, fails for good, or `deadline` (epoch ms) passes. */
 export async function sendWithRetry(

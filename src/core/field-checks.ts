@@ -1,0 +1,113 @@
+/**
+ * The troubleshooting page's "fields look wrong" items, said once per run with the fix instead of
+ * discovered in the dashboard: identity passed as a property, a model without a provider, a
+ * provider that does not match its model id, and spans recorded in AWS Lambda outside a wrapped
+ * handler. Only warnings: nothing is changed, and the provider is never inferred (SPEC §4).
+ */
+import type { Attributes } from '@opentelemetry/api';
+import type { Client } from './client.js';
+import { inLambda } from './config-warnings.js';
+import { warnOnce } from './warnings.js';
+
+const USER_ID_KEY = /^(?:end[_.-]?)?user[_.-]?id$/i;
+const CONVO_ID_KEY = /^(?:convo|conversation|session|thread|chat)[_.-]?id$/i;
+
+// Bedrock model ids: `<vendor>.<model>` with an optional cross-region prefix (`us.`, `eu.`...),
+// usually ending in `-v1:0`; or a Bedrock ARN. Nothing else uses that shape.
+const BEDROCK_MODEL =
+  /^(?:arn:aws[\w-]*:bedrock:|(?:(?:us|eu|apac|us-gov|global|jp|au)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21|stability|deepseek|writer|qwen|openai|twelvelabs|luma)\.[\w.-]+(?::\d+)?$)/i;
+const BEDROCK_PROVIDERS = new Set(['aws_bedrock', 'aws.bedrock']);
+// Model families whose provider is certain, and providers that can never serve them.
+const FAMILY_CLASHES: [RegExp, string, string[]][] = [
+  [/^claude-/i, 'anthropic', ['openai', 'google', 'gcp.gemini', 'azure.ai.openai']],
+  [/^(?:gpt-|o[134](?:-|$)|chatgpt-|text-embedding-)/i, 'openai', ['anthropic', 'google', 'gcp.gemini']],
+  [/^gemini-/i, 'google', ['openai', 'anthropic']],
+];
+
+/** Whether this client runs in AWS Lambda; read once per client (the platform does not change). */
+const lambdaByClient = new WeakMap<Client, boolean>();
+
+/** Checks a new span's fields; `trackAi` is the call that should always name its provider. */
+export function diagnoseFields(
+  client: Client,
+  attrs: Attributes,
+  identity: { userId?: string | undefined; sessionId?: string | undefined },
+  model: string | undefined,
+  provider: string | undefined,
+  inInvocation: boolean,
+): void {
+  if (!inInvocation) checkLambda(client);
+  if (identity.userId === undefined || identity.sessionId === undefined) checkIdentityProperties(attrs, identity);
+  if (model !== undefined && provider === undefined)
+    warnOnce(
+      'provider_missing',
+      `\`model\` "${model}" was recorded without \`provider\`, so the dashboard shows the provider as unknown; it is never inferred from the model name. Pass \`provider\` on every call (e.g. 'openai', 'anthropic', 'aws_bedrock').`,
+    );
+  if (provider !== undefined) checkProvider(model, provider);
+}
+
+function checkLambda(client: Client): void {
+  let lambda = lambdaByClient.get(client);
+  if (lambda === undefined) lambdaByClient.set(client, (lambda = inLambda()));
+  if (!lambda) return;
+  warnOnce(
+    'lambda_unwrapped',
+    'A span was recorded in AWS Lambda outside a wrapped handler invocation: Lambda freezes the process as soon as the handler returns, so spans still queued then are lost. Wrap the handler: `export const handler = wrapHandler(async (event, context) => ...)` from @bentolabs/sdk/lambda (or use bentoMiddleware() with Middy or serverless-http). Spans recorded at module load are delivered by the first wrapped invocation.',
+  );
+}
+
+function checkIdentityProperties(
+  attrs: Attributes,
+  identity: { userId?: string | undefined; sessionId?: string | undefined },
+): void {
+  for (const key of Object.keys(attrs)) {
+    if (identity.userId === undefined && USER_ID_KEY.test(key))
+      warnOnce(
+        'user_id_property',
+        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\` and the dashboard shows no user: pass it as the top-level \`userId\` field instead.`,
+      );
+    else if (identity.sessionId === undefined && CONVO_ID_KEY.test(key))
+      warnOnce(
+        'convo_id_property',
+        `A conversation id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.conversation.id\` and turns are not grouped into a conversation: pass it as the top-level \`convoId\` field (\`sessionId\` in propagateAttributes/updateCurrentTrace) instead.`,
+      );
+  }
+}
+
+function checkProvider(model: string | undefined, provider: string): void {
+  const clean = provider.trim().toLowerCase();
+  if (clean !== provider) {
+    warnOnce(
+      'provider_format',
+      `\`provider\` ${JSON.stringify(provider)} has ${provider.trim() !== provider ? 'surrounding whitespace' : 'capital letters'}, so it does not group with '${clean}' in the dashboard. Pass the lowercase id: '${clean}'.`,
+      `provider_format:${provider}`,
+    );
+  }
+  if (clean === 'bedrock' || clean === 'amazon_bedrock' || clean === 'aws-bedrock') {
+    warnOnce(
+      'provider_mismatch',
+      `\`provider\` ${JSON.stringify(provider)} is not the id the dashboard groups Bedrock under: pass 'aws_bedrock'.`,
+      `provider_mismatch:${clean}`,
+    );
+    return;
+  }
+  if (model === undefined) return;
+  if (BEDROCK_MODEL.test(model.trim()) && !BEDROCK_PROVIDERS.has(clean)) {
+    warnOnce(
+      'provider_mismatch',
+      `\`model\` "${model}" is an AWS Bedrock model id but \`provider\` is ${JSON.stringify(provider)}: calls through Bedrock are billed and routed by AWS. Pass provider: 'aws_bedrock'.`,
+      `provider_mismatch:${clean}:${model}`,
+    );
+    return;
+  }
+  for (const [family, owner, never] of FAMILY_CLASHES) {
+    if (family.test(model.trim()) && never.includes(clean)) {
+      warnOnce(
+        'provider_mismatch',
+        `\`model\` "${model}" is a model of '${owner}' but \`provider\` is ${JSON.stringify(provider)}. Pass the provider that served the call (e.g. '${owner}'); it is never inferred from the model name.`,
+        `provider_mismatch:${clean}:${model}`,
+      );
+      return;
+    }
+  }
+}
