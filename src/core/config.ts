@@ -47,7 +47,8 @@ export interface BentoOptions {
   flushOnExit?: boolean;
   /**
    * Longest time the exit hooks keep a process alive to deliver what is queued (an endpoint that
-   * is down cannot hold a script's exit longer). Env: `BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS`. @default 2000
+   * is down cannot hold a script's exit longer; with the time to encode what is queued, a script
+   * ends within ~2 s). Env: `BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS`. @default 1500
    */
   exitFlushTimeoutMillis?: number;
   /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
@@ -329,7 +330,7 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     exitFlushTimeoutMillis: resolveCount(
       'exitFlushTimeoutMillis',
       options.exitFlushTimeoutMillis ?? envCount('BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS'),
-      2000,
+      1500,
       0,
       MAX_TIMER_MILLIS,
     ),

@@ -9,7 +9,6 @@ import { log } from './logger.js';
 import { allOpenSpans, describeSpans } from './open-spans.js';
 import type { BentoLabsSpanProcessor } from './processor.js';
 import { closeSpan } from './record.js';
-import { releaseProcess } from './transport.js';
 import { warnOnce } from './warnings.js';
 
 const UNFINISHED = 'bentolabs.unfinished';
@@ -42,13 +41,15 @@ export function endStraySpans(when: string): void {
   );
 }
 
-/** Flushes within the exit budget; past it, export requests stop holding the process open. */
+/**
+ * Flushes within the exit budget. Export requests never hold the process by themselves (see
+ * transport.ts): only this flush's timer does, so past the budget the process ends.
+ */
 async function boundedFlush(processor: BentoLabsSpanProcessor, budget: number, state: ExitState): Promise<void> {
   const result = await processor.flush(budget);
   const c = processor.counters();
   if (c.queued + c.inFlight > 0) {
     state.timedOut = { budget, error: processor.exporter.lastAttemptError ?? result.error };
-    releaseProcess();
   }
 }
 

@@ -104,14 +104,18 @@ export class BentoLabsTraceExporter implements SpanExporter {
     );
   }
 
-  /** Exports and says exactly how many spans were accepted and how many were lost. Never rejects. */
-  exportWithTally(spans: ReadableSpan[]): Promise<ExportTally> {
+  /**
+   * Exports and says exactly how many spans were accepted and how many were lost. Never rejects.
+   * `holdProcess: false` (the SDK's own processor) lets the process end while the request runs:
+   * whoever needs it delivered waits in a flush, whose bounded timer holds the process instead.
+   */
+  exportWithTally(spans: ReadableSpan[], holdProcess = true): Promise<ExportTally> {
     if (this.stopped || spans.length === 0) return Promise.resolve({ exported: 0, rejected: spans.length });
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
     const deadline = Date.now() + this.options.exportTimeoutMillis;
     const work = context
-      .with(suppressTracing(context.active()), () => this.send(spans, deadline))
+      .with(suppressTracing(context.active()), () => this.send(spans, deadline, holdProcess))
       .catch((error: unknown) => {
         log.error(`Unexpected export error: ${String(error)}`);
         return { exported: 0, rejected: spans.length };
@@ -121,7 +125,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     return work;
   }
 
-  private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
+  private async send(spans: ReadableSpan[], deadline: number, hold: boolean): Promise<ExportTally> {
     const protocol = this.protocol;
     const body =
       protocol === 'http/json'
@@ -130,7 +134,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     if (!body) return { exported: 0, rejected: spans.length };
     if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1) {
       // Split before sending: proxies and collectors commonly refuse bodies past a few MiB.
-      return this.sendHalves(spans, deadline);
+      return this.sendHalves(spans, deadline, hold);
     }
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
@@ -142,6 +146,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       },
       deadline,
       (error) => (this.lastAttemptError = this.redact(error)),
+      hold,
     );
     this.counts.requests++;
     this.record(outcome, spans.length, protocol);
@@ -158,13 +163,13 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
       );
-      return this.send(spans, deadline);
+      return this.send(spans, deadline, hold);
     }
     if (outcome.status === 413 && spans.length > 1) {
       const half = Math.ceil(spans.length / 2);
       log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
-      const first = await this.send(spans.slice(0, half), deadline);
-      const second = await this.send(spans.slice(half), deadline);
+      const first = await this.send(spans.slice(0, half), deadline, hold);
+      const second = await this.send(spans.slice(half), deadline, hold);
       return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
     }
     this.counts.failedRequests++;
@@ -174,10 +179,10 @@ export class BentoLabsTraceExporter implements SpanExporter {
     return { exported: 0, rejected: spans.length };
   }
 
-  private async sendHalves(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
+  private async sendHalves(spans: ReadableSpan[], deadline: number, hold: boolean): Promise<ExportTally> {
     const half = Math.ceil(spans.length / 2);
-    const first = await this.send(spans.slice(0, half), deadline);
-    const second = await this.send(spans.slice(half), deadline);
+    const first = await this.send(spans.slice(0, half), deadline, hold);
+    const second = await this.send(spans.slice(half), deadline, hold);
     return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
   }
 

@@ -205,7 +205,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.size -= n;
     this.inFlightStarts.add(startSeq);
     this.inFlightSizes.set(startSeq, n);
-    this.exporter.exportWithTally(batch).then((tally) => {
+    // Not holding the process: flush() does, within its timeout (the exit hooks' is exitFlushTimeoutMillis).
+    this.exporter.exportWithTally(batch, false).then((tally) => {
       this.inFlightStarts.delete(startSeq);
       this.inFlightSizes.delete(startSeq);
       this.counts.exported += tally.exported;

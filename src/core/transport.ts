@@ -34,23 +34,6 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }),
 };
 
-// Exit mode (see exit-report.ts): once the exit hooks' budget is spent, requests in progress and
-// retry waits stop holding the process open, so an endpoint that is down cannot delay an exit.
-let released = false;
-const holding = new Set<{ unref(): unknown }>();
-
-function hold(handle: { unref(): unknown }): void {
-  if (released) handle.unref();
-  else holding.add(handle);
-}
-
-/** From now on no export request or retry wait keeps the process alive. */
-export function releaseProcess(): void {
-  released = true;
-  for (const handle of holding) handle.unref();
-  holding.clear();
-}
-
 interface Attempt {
   status?: number;
   retryAfterMillis?: number;
@@ -72,15 +55,14 @@ function postOnce(
   body: Uint8Array,
   headers: Record<string, string>,
   timeoutMillis: number,
+  hold: boolean,
 ): Promise<Attempt> {
   return new Promise((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
     let settled = false;
-    let socket: { unref(): unknown } | undefined;
     const done = (a: Attempt) => {
       if (!settled) {
         settled = true;
-        if (socket) holding.delete(socket);
         resolve(a);
       }
     };
@@ -116,24 +98,20 @@ function postOnce(
       req.destroy();
       done({ error: `request timed out after ${timeoutMillis} ms` });
     });
-    req.on('socket', (s) => {
-      socket = s;
-      hold(s);
-    });
+    // Unref'd for the SDK's own processor: whoever needs its exports delivered waits in flush(),
+    // whose timer is ref'd and bounded (at exit by exitFlushTimeoutMillis), so a script still
+    // delivers at exit, and an endpoint that is down cannot delay the exit further.
+    if (!hold) req.on('socket', (s) => s.unref());
     req.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
     req.end(body);
   });
 }
 
-// Not unref'd: an export in progress may hold the process open, but never past its deadline,
-// and that is what lets a script that ends right after recording still deliver its spans.
-const sleep = (ms: number) =>
+// Held or not like the request sockets (see postOnce).
+const sleep = (ms: number, hold: boolean) =>
   new Promise<void>((r) => {
-    const timer = setTimeout(() => {
-      holding.delete(timer);
-      r();
-    }, ms);
-    hold(timer);
+    const timer = setTimeout(r, ms);
+    if (!hold) timer.unref();
   });
 
 /** Sends `body`, retrying until it succeeds, fails for good, or `deadline` (epoch ms) passes. */
@@ -144,6 +122,8 @@ export async function sendWithRetry(
   deadline: number,
   /** Told about each failed attempt as it happens, so diagnostics need not wait for the last retry. */
   onAttemptFailed?: (error: string) => void,
+  /** Keep the process alive until done (within `deadline`); `false` when a flush() does that instead. */
+  hold = true,
 ): Promise<SendOutcome> {
   const url = new URL(target);
   let backoff = INITIAL_BACKOFF_MILLIS;
@@ -152,7 +132,7 @@ export async function sendWithRetry(
     const remaining = deadline - Date.now();
     if (remaining <= 0)
       return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
-    last = await postOnce(url, body, headers, remaining);
+    last = await postOnce(url, body, headers, remaining, hold);
     if (last.status !== undefined && last.status >= 200 && last.status < 300)
       return { ok: true, status: last.status, attempts: attempt, body: last.body };
     onAttemptFailed?.(last.error ?? `HTTP ${last.status}`);
@@ -166,7 +146,7 @@ export async function sendWithRetry(
         last.retryAfterMillis !== undefined ? ` (Retry-After ${Math.round(wait)} ms is past the export deadline)` : '';
       return { ok: false, status: last.status, error: `${last.error ?? 'failed'}${why}`, attempts: attempt };
     }
-    await sleep(wait);
+    await sleep(wait, hold);
   }
   return { ok: false, status: last.status, error: last.error, attempts: MAX_ATTEMPTS };
 }

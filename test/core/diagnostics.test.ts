@@ -275,6 +275,6 @@ describe('status() lists what was said', () => {
         message: expect.stringMatching(/Pass `provider`/),
       }),
     ]);
-    expect(status().exitFlushTimeoutMillis).toBe(2000);
+    expect(status().exitFlushTimeoutMillis).toBe(1500);
   });
 });
