@@ -3,6 +3,7 @@
  * `explicit argument ?? environment ?? default`, written once per field.
  */
 import { BentoAuthError, BentoConfigError } from './errors.js';
+import { describe, invalid, isStringArray, resolveCount, resolveSource } from './option-values.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
 
 /** A value, or a zero-argument function evaluated for every span (a throwing one is ignored). */
@@ -120,23 +121,6 @@ export function environmentValue(name: OtherEnvName): string | undefined {
   return env(name);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `\`${value}\``;
-  if (value === null) return 'null';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return `${typeof value} \`${String(value)}\``;
-}
-
-function invalid(option: string, expected: string, got: unknown, envName?: string): BentoConfigError {
-  const source = envName ? ` (from ${envName})` : '';
-  return new BentoConfigError(
-    'invalid_option',
-    option,
-    `Expected \`${option}\`${source} to be ${expected}, got ${describe(got)}.`,
-  );
-}
-
 function resolveApiKey(explicit: unknown): string {
   if (explicit !== undefined && typeof explicit !== 'string') {
     throw new BentoAuthError(
@@ -228,42 +212,11 @@ export const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 /** Largest queue the SDK allocates (a million spans is already gigabytes). */
 const MAX_QUEUE_SIZE = 2 ** 20;
 
-function resolveCount(
-  option: string,
-  explicit: unknown,
-  fallback: number,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (explicit === undefined) return fallback;
-  if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min || explicit > max) {
-    throw invalid(
-      option,
-      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
-      explicit,
-    );
-  }
-  return explicit;
-}
-
-function resolveSource<T>(
-  option: string,
-  explicit: unknown,
-  check: (v: unknown) => boolean,
-  expected: string,
-): IdentitySource<T> | undefined {
-  if (explicit === undefined || typeof explicit === 'function' || check(explicit))
-    return explicit as IdentitySource<T> | undefined;
-  throw invalid(option, expected, explicit);
-}
-
 function resolveServiceName(explicit: unknown): string {
   if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
     throw invalid('serviceName', 'a non-empty string', explicit);
   return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
 }
-
-const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === 'string');
 
 /**
  * Resolves options from arguments, then the environment, then defaults, without starting
