@@ -37,7 +37,7 @@ export function endStraySpans(when: string): void {
   }
   warnOnce(
     'open_at_exit',
-    `${strays.length} span(s) were still open ${when} (${describeSpans(strays)}): a handle-form begin() never finished, or an exception skipped finish(). They were ended with ${UNFINISHED} = true and delivered. Finish trajectories in a \`finally\` block, or use the callback form begin(fields, fn), which always finishes.`,
+    `${strays.length} span(s) were still open ${when} (${describeSpans(strays)}); ended with ${UNFINISHED} = true and delivered. Call finish() in a \`finally\`, or use begin(fields, fn).`,
   );
 }
 
@@ -104,11 +104,11 @@ export function exited(processor: BentoLabsSpanProcessor, state: ExitState): voi
     const what =
       state.crash.origin === 'unhandledRejection' ? 'an unhandled promise rejection' : 'an uncaught exception';
     log.warn(
-      `${lost}: the process crashed with ${what} (${describeError(state.crash.error)}) before they were flushed. Catch the error where it starts, or \`await flush()\` in your error handling.`,
+      `${lost}: the process crashed with ${what} (${describeError(state.crash.error)}) before they were flushed.`,
     );
   } else if (state.timedOut) {
     log.warn(
-      `${lost}: the endpoint did not accept them within exitFlushTimeoutMillis (${state.timedOut.budget} ms) at exit${state.timedOut.error ? ` (last error: ${state.timedOut.error})` : ''}. Check status().lastExport, or raise exitFlushTimeoutMillis (BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS).`,
+      `${lost}: the endpoint did not accept them within exitFlushTimeoutMillis (${state.timedOut.budget} ms) at exit${state.timedOut.error ? ` (last error: ${state.timedOut.error})` : ''}.`,
     );
   } else {
     log.warn(

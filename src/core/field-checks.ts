@@ -41,7 +41,7 @@ export function diagnoseFields(
   if (model !== undefined && provider === undefined)
     warnOnce(
       'provider_missing',
-      `\`model\` "${model}" was recorded without \`provider\`, so the dashboard shows the provider as unknown; it is never inferred from the model name. Pass \`provider\` on every call (e.g. 'openai', 'anthropic', 'aws_bedrock').`,
+      `\`model\` "${model}" was recorded without \`provider\` (never inferred from the model name). Pass \`provider\`, e.g. 'openai', 'anthropic', 'aws_bedrock'.`,
     );
   if (provider !== undefined) checkProvider(model, provider);
 }
@@ -52,7 +52,7 @@ function checkLambda(client: Client): void {
   if (!lambda) return;
   warnOnce(
     'lambda_unwrapped',
-    'A span was recorded in AWS Lambda outside a wrapped handler invocation: Lambda freezes the process as soon as the handler returns, so spans still queued then are lost. Wrap the handler: `export const handler = wrapHandler(async (event, context) => ...)` from @bentolabs/sdk/lambda (or use bentoMiddleware() with Middy or serverless-http). Spans recorded at module load are delivered by the first wrapped invocation.',
+    'A span was recorded in AWS Lambda outside a wrapped handler: spans still queued when Lambda freezes the process are lost. Wrap it with wrapHandler() from @bentolabs/sdk/lambda (or bentoMiddleware() for Middy/serverless-http); spans recorded at module load go out with the first wrapped invocation.',
   );
 }
 
@@ -64,12 +64,12 @@ function checkIdentityProperties(
     if (identity.userId === undefined && USER_ID_KEY.test(key))
       warnOnce(
         'user_id_property',
-        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\` and the dashboard shows no user: pass it as the top-level \`userId\` field instead.`,
+        `A user id was passed as the property \`${key}\`, so the span has no user: pass the top-level \`userId\` field instead.`,
       );
     else if (identity.sessionId === undefined && CONVO_ID_KEY.test(key))
       warnOnce(
         'convo_id_property',
-        `A conversation id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.conversation.id\` and turns are not grouped into a conversation: pass it as the top-level \`convoId\` field (\`sessionId\` in propagateAttributes/updateCurrentTrace) instead.`,
+        `A conversation id was passed as the property \`${key}\`, so turns are not grouped: pass the top-level \`convoId\` field (\`sessionId\` in propagateAttributes) instead.`,
       );
   }
 }
@@ -79,14 +79,14 @@ function checkProvider(model: string | undefined, provider: string): void {
   if (clean !== provider) {
     warnOnce(
       'provider_format',
-      `\`provider\` ${JSON.stringify(provider)} has ${provider.trim() !== provider ? 'surrounding whitespace' : 'capital letters'}, so it does not group with '${clean}' in the dashboard. Pass the lowercase id: '${clean}'.`,
+      `\`provider\` ${JSON.stringify(provider)} has ${provider.trim() !== provider ? 'surrounding whitespace' : 'capital letters'}: pass '${clean}'.`,
       `provider_format:${provider}`,
     );
   }
   if (clean === 'bedrock' || clean === 'amazon_bedrock' || clean === 'aws-bedrock') {
     warnOnce(
       'provider_mismatch',
-      `\`provider\` ${JSON.stringify(provider)} is not the id the dashboard groups Bedrock under: pass 'aws_bedrock'.`,
+      `\`provider\` ${JSON.stringify(provider)}: pass 'aws_bedrock' for Bedrock.`,
       `provider_mismatch:${clean}`,
     );
     return;
@@ -95,7 +95,7 @@ function checkProvider(model: string | undefined, provider: string): void {
   if (BEDROCK_MODEL.test(model.trim()) && !BEDROCK_PROVIDERS.has(clean)) {
     warnOnce(
       'provider_mismatch',
-      `\`model\` "${model}" is an AWS Bedrock model id but \`provider\` is ${JSON.stringify(provider)}: calls through Bedrock are billed and routed by AWS. Pass provider: 'aws_bedrock'.`,
+      `\`model\` "${model}" is an AWS Bedrock model id but \`provider\` is ${JSON.stringify(provider)}: pass provider: 'aws_bedrock'.`,
       `provider_mismatch:${clean}:${model}`,
     );
     return;
@@ -104,7 +104,7 @@ function checkProvider(model: string | undefined, provider: string): void {
     if (family.test(model.trim()) && never.includes(clean)) {
       warnOnce(
         'provider_mismatch',
-        `\`model\` "${model}" is a model of '${owner}' but \`provider\` is ${JSON.stringify(provider)}. Pass the provider that served the call (e.g. '${owner}'); it is never inferred from the model name.`,
+        `\`model\` "${model}" is a model of '${owner}' but \`provider\` is ${JSON.stringify(provider)}: pass the provider that served it.`,
         `provider_mismatch:${clean}:${model}`,
       );
       return;
