@@ -302,7 +302,8 @@ async function main() {
         say(
           paint(
             '31',
-            `  ✗ invocation ${result.outcome}: ${result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`}`,
+            `  ✗ invocation ${result.outcome}: ` +
+              (result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`),
           ),
         );
         say(result.logs.trim().replace(/^/gm, '    '));
@@ -323,7 +324,8 @@ async function main() {
         say(
           paint(
             '32',
-            `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze (${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`,
+            `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze ` +
+              `(${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`,
           ),
         );
       }
@@ -352,7 +354,8 @@ async function main() {
       const tokens = (key) => spans.reduce((n, s) => n + (Number(s.attributes[key]) || 0), 0);
       const traces = new Set(spans.map((s) => s.traceId)).size;
       say(
-        `Summary: ${traces} trajectories, ${spans.length} spans, conversation ${convoId}, tokens ${tokens('gen_ai.usage.input_tokens')} in → ${tokens('gen_ai.usage.output_tokens')} out.`,
+        `Summary: ${traces} trajectories, ${spans.length} spans, conversation ${convoId}, ` +
+          `tokens ${tokens('gen_ai.usage.input_tokens')} in → ${tokens('gen_ai.usage.output_tokens')} out.`,
       );
       const why = opts['no-keep'] ? '--no-keep' : 'Not a terminal';
       say(

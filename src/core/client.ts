@@ -20,6 +20,7 @@ import {
 import { BentoAuthError } from './errors.js';
 import { configFindings } from './config-warnings.js';
 import { crashing, endStraySpans, exited, exitingNaturally, exitingOnSignal, newExitState } from './exit-report.js';
+import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { describeSpans, strayOpenSpans } from './open-spans.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
@@ -49,16 +50,14 @@ interface State {
   detachExitHooks: (() => void) | undefined;
 }
 
-// Shared by the ESM and CommonJS copies of the SDK (see context.ts).
-const KEY = Symbol.for('@bentolabs/sdk/state');
-const holder = globalThis as unknown as Record<symbol, State | undefined>;
-const state: State = (holder[KEY] ??= {
+// Shared by the ESM and CommonJS copies of the SDK (see global.ts).
+const state: State = shared<State>('client', () => ({
   client: undefined,
   disabled: false,
   initError: undefined,
   lazyTried: false,
   detachExitHooks: undefined,
-});
+}));
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);
@@ -211,7 +210,8 @@ export function getClient(): Client | undefined {
     if (state.initError)
       warnOnce(
         'not_initialised',
-        `Not initialised, so nothing is recorded: ${state.initError.message} Recording calls are no-ops until init() succeeds${state.failedOptions && Object.keys(state.failedOptions).length > 0 ? '; the environment is not used in place of the options init() was given' : ''}.`,
+        `Not initialised, so nothing is recorded: ${state.initError.message} Recording calls are no-ops until init() ` +
+          `succeeds${explicitOptions(state.failedOptions) ? '; the environment is not used in place of the options init() was given' : ''}.`,
       );
     return undefined;
   }
@@ -228,6 +228,11 @@ export function getClient(): Client | undefined {
     return undefined;
   }
   return state.client;
+}
+
+/** An init() that was given options (not a lazy start from the environment alone). */
+function explicitOptions(options: BentoOptions | undefined): boolean {
+  return options !== undefined && Object.keys(options).length > 0;
 }
 
 /** Whether recording calls do anything right now (for cheap early exits). */

@@ -37,7 +37,8 @@ export function endStraySpans(when: string): void {
   }
   warnOnce(
     'open_at_exit',
-    `${strays.length} span(s) were still open ${when} (${describeSpans(strays)}); ended with ${UNFINISHED} = true and delivered. Call finish() in a \`finally\`, or use begin(fields, fn).`,
+    `${strays.length} span(s) were still open ${when} (${describeSpans(strays)}); ended with ${UNFINISHED} = true ` +
+      'and delivered. Call finish() in a `finally`, or use begin(fields, fn).',
   );
 }
 
@@ -108,7 +109,8 @@ export function exited(processor: BentoLabsSpanProcessor, state: ExitState): voi
     );
   } else if (state.timedOut) {
     log.warn(
-      `${lost}: the endpoint did not accept them within exitFlushTimeoutMillis (${state.timedOut.budget} ms) at exit${state.timedOut.error ? ` (last error: ${state.timedOut.error})` : ''}.`,
+      `${lost}: the endpoint did not accept them within exitFlushTimeoutMillis (${state.timedOut.budget} ms) at exit` +
+        `${state.timedOut.error ? ` (last error: ${state.timedOut.error})` : ''}.`,
     );
   } else {
     log.warn(

@@ -14,8 +14,12 @@ const CONVO_ID_KEY = /^(?:convo|conversation|session|thread|chat)[_.-]?id$/i;
 
 // Bedrock model ids: `<vendor>.<model>` with an optional cross-region prefix (`us.`, `eu.`...),
 // usually ending in `-v1:0`; or a Bedrock ARN. Nothing else uses that shape.
-const BEDROCK_MODEL =
-  /^(?:arn:aws[\w-]*:bedrock:|(?:(?:us|eu|apac|us-gov|global|jp|au)\.)?(?:anthropic|amazon|meta|mistral|cohere|ai21|stability|deepseek|writer|qwen|openai|twelvelabs|luma)\.[\w.-]+(?::\d+)?$)/i;
+const BEDROCK_VENDORS =
+  'anthropic|amazon|meta|mistral|cohere|ai21|stability|deepseek|writer|qwen|openai|twelvelabs|luma';
+const BEDROCK_MODEL = new RegExp(
+  `^(?:arn:aws[\\w-]*:bedrock:|(?:(?:us|eu|apac|us-gov|global|jp|au)\\.)?(?:${BEDROCK_VENDORS})\\.[\\w.-]+(?::\\d+)?$)`,
+  'i',
+);
 const BEDROCK_PROVIDERS = new Set(['aws_bedrock', 'aws.bedrock']);
 // Model families whose provider is certain, and providers that can never serve them.
 const FAMILY_CLASHES: [RegExp, string, string[]][] = [
@@ -41,7 +45,8 @@ export function diagnoseFields(
   if (model !== undefined && provider === undefined)
     warnOnce(
       'provider_missing',
-      `\`model\` "${model}" was recorded without \`provider\` (never inferred from the model name). Pass \`provider\`, e.g. 'openai', 'anthropic', 'aws_bedrock'.`,
+      `\`model\` "${model}" was recorded without \`provider\` (never inferred from the model name). ` +
+        "Pass `provider`, e.g. 'openai', 'anthropic', 'aws_bedrock'.",
     );
   if (provider !== undefined) checkProvider(model, provider);
 }
@@ -52,7 +57,9 @@ function checkLambda(client: Client): void {
   if (!lambda) return;
   warnOnce(
     'lambda_unwrapped',
-    'A span was recorded in AWS Lambda outside a wrapped handler: spans still queued when Lambda freezes the process are lost. Wrap it with wrapHandler() from @bentolabs/sdk/lambda (or bentoMiddleware() for Middy/serverless-http); spans recorded at module load go out with the first wrapped invocation.',
+    'A span was recorded in AWS Lambda outside a wrapped handler: spans still queued when Lambda freezes the ' +
+      'process are lost. Wrap it with wrapHandler() from @bentolabs/sdk/lambda (or bentoMiddleware() for ' +
+      'Middy/serverless-http); spans recorded at module load go out with the first wrapped invocation.',
   );
 }
 
@@ -69,7 +76,8 @@ function checkIdentityProperties(
     else if (identity.sessionId === undefined && CONVO_ID_KEY.test(key))
       warnOnce(
         'convo_id_property',
-        `A conversation id was passed as the property \`${key}\`, so turns are not grouped: pass the top-level \`convoId\` field (\`sessionId\` in propagateAttributes) instead.`,
+        `A conversation id was passed as the property \`${key}\`, so turns are not grouped: ` +
+          'pass the top-level `convoId` field (`sessionId` in propagateAttributes) instead.',
       );
   }
 }
@@ -79,7 +87,8 @@ function checkProvider(model: string | undefined, provider: string): void {
   if (clean !== provider) {
     warnOnce(
       'provider_format',
-      `\`provider\` ${JSON.stringify(provider)} has ${provider.trim() !== provider ? 'surrounding whitespace' : 'capital letters'}: pass '${clean}'.`,
+      `\`provider\` ${JSON.stringify(provider)} has ` +
+        `${provider.trim() !== provider ? 'surrounding whitespace' : 'capital letters'}: pass '${clean}'.`,
       `provider_format:${provider}`,
     );
   }

@@ -5,11 +5,10 @@
  * say so, and lets the exit hook end them so they are delivered.
  */
 import { currentStore, type OpenSpan, type Store } from './context.js';
+import { shared } from './global.js';
 
-// Shared by the ESM and CommonJS copies of the SDK, like the async context (see context.ts).
-const KEY = Symbol.for('@bentolabs/sdk/open-spans');
-const holder = globalThis as unknown as Record<symbol, Set<OpenSpan> | undefined>;
-const open: Set<OpenSpan> = (holder[KEY] ??= new Set<OpenSpan>());
+// In the global slot: spans opened by the ESM and the CommonJS copy are counted together (see global.ts).
+const open = shared('openSpans', () => new Set<OpenSpan>());
 
 export function trackOpen(state: OpenSpan): void {
   open.add(state);

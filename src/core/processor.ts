@@ -70,13 +70,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private stopped = false;
   private lastError: string | undefined;
   private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
-  private readonly queueFullLog = new RateLimitedLog(
-    'warn',
-    5_000,
-    (n) =>
-      `Queue full, dropping span. ${n} span(s) dropped (the oldest first) since the last report; maxQueueSize ${this.maxQueueSize}. ` +
-      'Spans were recorded faster than they could be sent: raise maxQueueSize, or `await flush()` between bursts (see status().droppedQueueFull).',
-  );
+  private readonly queueFullLog: RateLimitedLog;
   /**
    * Drops of the synchronous burst in progress. Nothing is exported while a burst runs (exports
    * start on a later turn of the event loop), so reporting at the first drop would say "1 dropped"
@@ -88,6 +82,16 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
     const o = this.exporter.options;
+    // The exporter's own logger, never the SDK-wide one (see BentoLabsTraceExporter.log).
+    this.queueFullLog = new RateLimitedLog(
+      'warn',
+      5_000,
+      (n) =>
+        `Queue full, dropping span. ${n} span(s) dropped (the oldest first) since the last report; maxQueueSize ${this.maxQueueSize}. ` +
+        'Spans were recorded faster than they could be sent: raise maxQueueSize, or `await flush()` between bursts ' +
+        '(see status().droppedQueueFull).',
+      this.exporter.log,
+    );
     this.maxQueueSize = o.maxQueueSize;
     this.maxBatch = o.maxExportBatchSize;
     this.delayMillis = o.scheduledDelayMillis;

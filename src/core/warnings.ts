@@ -3,6 +3,7 @@
  * with its fix, and stays listed in `status().warnings` with a count, so a user who did not see
  * the log line (a Lambda log group nobody reads, a silenced logger) still finds it.
  */
+import { shared } from './global.js';
 import { log } from './logger.js';
 
 /** One condition the SDK noticed, as `status().warnings` lists it. */
@@ -17,10 +18,8 @@ export interface BentoWarning {
   firstSeen: string;
 }
 
-// Shared by the ESM and CommonJS copies of the SDK, like the client state (see context.ts).
-const KEY = Symbol.for('@bentolabs/sdk/warnings');
-const holder = globalThis as unknown as Record<symbol, Map<string, BentoWarning> | undefined>;
-const seen: Map<string, BentoWarning> = (holder[KEY] ??= new Map<string, BentoWarning>());
+// In the global slot: the ESM and CommonJS copies of the SDK report into one list (see global.ts).
+const seen = shared('warnings', () => new Map<string, BentoWarning>());
 
 /**
  * Reports a condition: the first time a `key` is seen (per run) it is logged at warn and listed;

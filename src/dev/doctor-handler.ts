@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { detectServerless, environmentValue } from '../core/config.js';
+import { sharedSymbol } from '../core/global.js';
 import type { DoctorCheck } from './doctor.js';
 
-// Set by wrapHandler on the function it returns (src/adapters/lambda.ts).
-const WRAPPED = Symbol.for('@bentolabs/sdk/lambda.wrapped');
+// Set by wrapHandler on the function it returns (src/adapters/lambda.ts), by any copy of this release line.
+const WRAPPED = sharedSymbol('lambda.wrapped');
 
 /** `index.handler` (Lambda's `_HANDLER`) or `file.mjs#handler` as a file and an export name. */
 function locate(spec: string, root: string): { file: string | undefined; name: string } {

@@ -30,6 +30,10 @@ function probe(target: string, timeout: number): Promise<number> {
   });
 }
 
+function describeCode(code: string, e: Error): string {
+  return `${code}${e.message && e.message !== code ? ` (${e.message})` : ''}`;
+}
+
 export async function reachCheck(tracesUrl: string, timeout: number): Promise<DoctorCheck> {
   const base = { id: 'reachable' as const, title: 'Reachable' };
   const host = new URL(tracesUrl);
@@ -42,7 +46,8 @@ export async function reachCheck(tracesUrl: string, timeout: number): Promise<Do
     const code = e.code ?? e.message;
     const fix =
       code === 'ECONNREFUSED' && isLoopbackHost(host.hostname)
-        ? `Nothing listens on ${host.host}: start the local endpoint with \`npx bentolabs dev --port ${host.port || 80}\`, or fix BENTOLABS_BASE_URL.`
+        ? `Nothing listens on ${host.host}: start the local endpoint with ` +
+          `\`npx bentolabs dev --port ${host.port || 80}\`, or fix BENTOLABS_BASE_URL.`
         : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
           ? `The host ${host.hostname} does not resolve: check BENTOLABS_BASE_URL for typos.`
           : code === 'timeout'
@@ -53,7 +58,7 @@ export async function reachCheck(tracesUrl: string, timeout: number): Promise<Do
     return {
       ...base,
       status: 'fail',
-      detail: `cannot reach ${host.host}: ${code === 'timeout' ? `no answer within ${timeout} ms` : `${code}${e.message && e.message !== code ? ` (${e.message})` : ''}`}`,
+      detail: `cannot reach ${host.host}: ${code === 'timeout' ? `no answer within ${timeout} ms` : describeCode(code, e)}`,
       fix,
     };
   }
@@ -72,7 +77,8 @@ export async function exportChecks(
   if (authFailure) {
     const fix =
       proto.status === 401
-        ? 'The endpoint does not know this key: copy the public key (bl_pk_…) of your project again, and check BENTOLABS_BASE_URL points at the right region.'
+        ? 'The endpoint does not know this key: copy the public key (bl_pk_…) of your project again, ' +
+          'and check BENTOLABS_BASE_URL points at the right region.'
         : 'The key is valid but not allowed here: use the key of the project (and region) that BENTOLABS_BASE_URL points at.';
     out.push({
       id: 'auth',

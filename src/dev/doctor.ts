@@ -13,7 +13,6 @@ import {
 } from '../core/config.js';
 import { configFindings, isLoopbackHost } from '../core/config-warnings.js';
 import { BentoAuthError } from '../core/errors.js';
-import { configureLogger } from '../core/logger.js';
 import { SDK_VERSION } from '../core/version.js';
 import { handlerCheck } from './doctor-handler.js';
 import { exportChecks, reachCheck } from './doctor-network.js';
@@ -71,8 +70,6 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const timeout = options.timeoutMillis ?? 5000;
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck) => checks.push(c);
-  // The SDK's own warnings would duplicate what the checks say.
-  configureLogger('silent');
 
   const [major] = process.versions.node.split('.').map(Number);
   add(
@@ -118,7 +115,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
             status: 'fail',
             title: 'API key',
             detail: `${keySource} is not set in this process`,
-            fix: 'Set BENTOLABS_API_KEY=bl_pk_… in the environment that starts this process (IDE, CI, Lambda configuration), not only in your shell profile.',
+            fix:
+              'Set BENTOLABS_API_KEY=bl_pk_… in the environment that starts this process ' +
+              '(IDE, CI, Lambda configuration), not only in your shell profile.',
           }
         : {
             id: 'api_key',
@@ -204,7 +203,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       id: 'runtime',
       status: 'info',
       title: 'Runtime',
-      detail: `${platform}: wrap handlers with the adapter (@bentolabs/sdk/lambda wrapHandler, /next wrapRouteHandler...) so spans are sent before the freeze`,
+      detail:
+        `${platform}: wrap handlers with the adapter (@bentolabs/sdk/lambda wrapHandler, /next wrapRouteHandler...) ` +
+        'so spans are sent before the freeze',
     });
   } else {
     add({
