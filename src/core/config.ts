@@ -5,6 +5,7 @@
 import { BentoAuthError, BentoConfigError } from './errors.js';
 import { describe, invalid, isStringArray, resolveCount, resolveSource } from './option-values.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
+import { packageName } from './package-name.js';
 
 /** A value, or a zero-argument function evaluated for every span (a throwing one is ignored). */
 export type IdentitySource<T> = T | (() => T | undefined);
@@ -52,7 +53,10 @@ export interface BentoOptions {
    * ends within ~2 s). Env: `BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS`. @default 1500
    */
   exitFlushTimeoutMillis?: number;
-  /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
+  /**
+   * `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`, then the
+   * `name` of the nearest package.json above the working directory. @default 'unknown_service:node'
+   */
   serviceName?: string;
 }
 
@@ -216,7 +220,9 @@ const MAX_QUEUE_SIZE = 2 ** 20;
 function resolveServiceName(explicit: unknown): string {
   if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
     throw invalid('serviceName', 'a non-empty string', explicit);
-  return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
+  return (
+    explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? packageName() ?? 'unknown_service:node'
+  );
 }
 
 /**
