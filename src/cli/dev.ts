@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PRICES, parsePriceTable, type PriceTable } from '../dev/prices.js';
 import { TracePrinter } from '../dev/printer.js';
 import { startDevServer, type DevServer } from '../dev/server.js';
+import { redactKey } from '../core/api-key.js';
 import { SDK_VERSION } from '../core/version.js';
 
 export interface DevCommandOptions {
@@ -11,6 +12,8 @@ export interface DevCommandOptions {
   host?: string;
   dataFile?: string;
   apiKey?: string;
+  /** Extra names accepted in the Host header (`--allowed-host`). */
+  allowedHosts?: string[];
   rejectProtobuf: boolean;
   quiet: boolean;
   color: boolean;
@@ -38,6 +41,7 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
       host: options.host,
       dataFile: options.dataFile,
       apiKey: options.apiKey,
+      allowedHosts: options.allowedHosts,
       rejectProtobuf: options.rejectProtobuf,
       dashboardDir: DASHBOARD_DIR,
       version: SDK_VERSION,
@@ -66,8 +70,12 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
     `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded` +
       `${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
   );
-  out(`  Use it:    BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${options.apiKey ?? 'bl_pk_dev_local'}\n`);
-  if (options.apiKey) out(`  Only the key given with --api-key is accepted.\n`);
+  // Terminal output ends up in CI logs and screen shares: the key given with --api-key is shown
+  // redacted, like everywhere else; the user who typed it knows it.
+  const key = options.apiKey === undefined ? 'bl_pk_dev_local' : `<your --api-key ${redactKey(options.apiKey)}>`;
+  out(`  Use it:    BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${key}\n`);
+  if (options.apiKey) out(`  Only the key given with --api-key (${redactKey(options.apiKey)}) is accepted.\n`);
+  if (options.allowedHosts?.length) out(`  Also answers Host: ${options.allowedHosts.join(', ')}\n`);
   if (prices)
     out(`  Prices     ${Object.keys(prices).length} model(s) from ${options.pricesFile} over the built-in table\n`);
   if (options.rejectProtobuf) out(`  --reject-protobuf: protobuf requests get 415, JSON is accepted.\n`);

@@ -4,6 +4,7 @@
  * entry points imports it, so a Lambda bundle never carries the dev server.
  */
 import { parseArgs } from 'node:util';
+import { environmentValue } from '../core/config.js';
 import { SDK_VERSION } from '../core/version.js';
 import { runDevCommand } from './dev.js';
 import { runDoctorCommand } from './doctor.js';
@@ -16,6 +17,8 @@ Usage:
     --host <host>              Interface (default localhost = 127.0.0.1 and ::1)
     --data <file>              Span store, NDJSON (default .bentolabs/spans.ndjson)
     --api-key <key>            Only accept this exact key (403 for others)
+    --allowed-host <name>      Also answer this Host header (repeatable; localhost names
+                               and loopback addresses always work)
     --reject-protobuf          Answer 415 to protobuf, like a JSON-only endpoint
     --quiet                    Do not print trajectory trees
     --prices <file>            JSON price table for token costs (USD per 1M tokens)
@@ -26,7 +29,9 @@ Usage:
     --api-key <key>            Check this key instead of BENTOLABS_API_KEY
     --base-url <url>           Check this URL instead of BENTOLABS_BASE_URL
     --timeout <ms>             Per network step (default 5000)
-    Exits 1 when any problem is found.
+    --handler <file#export>    Check that this Lambda handler is wrapped (in Lambda: _HANDLER)
+    Exits 1 when any problem is found. Leaves no span in your data: its export
+    requests carry none.
 
   bentolabs --version | --help
 `;
@@ -49,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         data: { type: 'string' },
         'api-key': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
         'reject-protobuf': { type: 'boolean' },
         quiet: { type: 'boolean' },
         'no-color': { type: 'boolean' },
@@ -64,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       host: values.host,
       dataFile: values.data,
       apiKey: values['api-key'],
+      allowedHosts: values['allowed-host'],
       rejectProtobuf: values['reject-protobuf'] ?? false,
       quiet: values.quiet ?? false,
       color: wantsColor(values['no-color']),
@@ -78,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         'api-key': { type: 'string' },
         'base-url': { type: 'string' },
         timeout: { type: 'string' },
+        handler: { type: 'string' },
         'no-color': { type: 'boolean' },
       },
       strict: true,
@@ -90,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       apiKey: values['api-key'],
       baseUrl: values['base-url'],
       timeoutMillis: timeout,
+      handler: values.handler,
       color: wantsColor(values['no-color']),
     });
   }
@@ -100,8 +109,9 @@ class UsageError extends Error {}
 
 /** `--no-color` and NO_COLOR win; FORCE_COLOR colours a pipe (the demo forwards our output). */
 function wantsColor(noColor: boolean | undefined): boolean {
-  if (noColor || process.env.NO_COLOR) return false;
-  return Boolean(process.env.FORCE_COLOR && process.env.FORCE_COLOR !== '0') || process.stdout.isTTY === true;
+  if (noColor || environmentValue('NO_COLOR')) return false;
+  const force = environmentValue('FORCE_COLOR');
+  return Boolean(force && force !== '0') || process.stdout.isTTY === true;
 }
 
 main(process.argv.slice(2)).then(

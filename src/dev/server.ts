@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EventStream, handleApi } from './api.js';
+import { hostAllowed } from './host-check.js';
 import { handleExport, sendJson, type IngestOptions, type Rejection } from './ingest.js';
 import { DEFAULT_PRICES, type PriceTable } from './prices.js';
 import { SpanStore, type LoadReport, type StoredSpan } from './store.js';
@@ -25,6 +26,13 @@ export interface DevServerOptions extends IngestOptions {
   onRejected?: (rejection: Rejection, req: IncomingMessage) => void;
   /** SDK version shown by /healthz. */
   version?: string;
+  /**
+   * Host names (or `name:port`) accepted in the `Host` header besides localhost names and
+   * loopback addresses, e.g. the machine's LAN name when listening on 0.0.0.0. Anything else is
+   * refused with 403, so a web page that rebinds its own DNS name to 127.0.0.1 cannot read the
+   * API or post spans from the browser (DNS rebinding).
+   */
+  allowedHosts?: string[];
   /** Prices for token costs, merged over the built-in table (USD per 1M tokens). */
   prices?: PriceTable;
 }
@@ -103,7 +111,19 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // Export requests since start, by encoding, and refusals by status: what /healthz reports.
   const counts = { protobuf: 0, json: 0, compressed: 0, rejected: {} as Record<number, number> };
 
+  const host = options.host ?? 'localhost';
+  // The interface asked for is a name the user meant to reach the server by, so it is allowed too.
+  const allowedHosts = [...(options.allowedHosts ?? []), host];
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      res.setHeader('connection', 'close');
+      return sendJson(res, 403, {
+        error: 'host_not_allowed',
+        message:
+          `The Host header \`${String(req.headers.host ?? '(none)').slice(0, 200)}\` is not a localhost name or ` +
+          'loopback address; start `bentolabs dev` with --allowed-host <name> to accept it.',
+      });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/v1/traces') {
       if (req.method !== 'POST')
@@ -151,7 +171,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
   };
 
-  const host = options.host ?? 'localhost';
   const servers: Server[] = [];
   const primary = createServer(onRequest);
   try {
