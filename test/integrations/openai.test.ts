@@ -5,7 +5,7 @@
  */
 import OpenAI from 'openai';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { begin, propagateAttributes } from '../../src/index.js';
+import { begin, flush, propagateAttributes } from '../../src/index.js';
 import { wrapOpenAI } from '../../src/integrations/openai.js';
 import { ANSWER, CHUNKS, responseModel, TOOL_ARGS, USAGE } from '../support/fake-llm-server.js';
 import { json, NODE_OK, only, received, STATUS_ERROR, startSdk, useFakeLlm, useReceiver } from './helpers.js';
@@ -55,7 +55,11 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    expect(await received(receiver)).toHaveLength(0); // not consumed yet: the call is still open
+    // Not consumed yet: the call's span is still open, and flush() says so instead of exporting it.
+    const early = await flush();
+    expect(early.ok).toBe(false);
+    expect(early.error).toMatch(/1 span\(s\) still open/);
+    expect(receiver.spans).toHaveLength(0);
     const deltas: string[] = [];
     for await (const chunk of stream) if (chunk.choices[0]?.delta.content) deltas.push(chunk.choices[0].delta.content);
     expect(deltas).toEqual(CHUNKS);
