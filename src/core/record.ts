@@ -10,7 +10,6 @@ import {
   innermostOpen,
   innermostTrajectory,
   liveInvocation,
-  nearestTrajectory,
   type Identity,
   type OpenSpan,
   type Store,
@@ -49,6 +48,7 @@ export const ATTR = {
   inputTokens: 'gen_ai.usage.input_tokens',
   outputTokens: 'gen_ai.usage.output_tokens',
   timedOut: 'bentolabs.timed_out',
+  unfinished: 'bentolabs.unfinished',
 } as const;
 
 export const INVALID_SPAN_ID = '0000000000000000';
@@ -238,15 +238,16 @@ export function recordError(span: Span, error: unknown): void {
 /** Registers an open trajectory or tool span; the invocation's timeout guard can then end it. */
 export function openSpan(
   span: Span,
+  name: string,
   kind: OpenSpan['kind'],
   parent: OpenSpan | undefined,
   store: Store | undefined,
   identity: OpenSpan['identity'],
 ): OpenSpan {
   const invocation = liveInvocation(store);
-  const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
+  const state: OpenSpan = { span, name, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
   invocation?.openSpans.add(state);
-  if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
+  parent?.openChildren.add(state);
   return state;
 }
 
@@ -254,8 +255,25 @@ export function closeSpan(state: OpenSpan, endTime?: TimeInput): void {
   if (state.ended) return;
   state.ended = true;
   state.invocation?.openSpans.delete(state);
-  nearestTrajectory(state.parent)?.openChildren.delete(state);
+  state.parent?.openChildren.delete(state);
   state.span.end(endTime);
+}
+
+/**
+ * Ends every span still open under `state` (not `state` itself), innermost first: each child's own
+ * open children before the child, later siblings before earlier ones. Each gets
+ * `bentolabs.unfinished = true`. Returns the names of the spans it ended, in that order.
+ */
+export function closeOpenUnder(state: OpenSpan): string[] {
+  const ended: string[] = [];
+  for (const child of [...state.openChildren].reverse()) {
+    if (child.ended) continue;
+    ended.push(...closeOpenUnder(child));
+    child.span.setAttribute(ATTR.unfinished, true);
+    closeSpan(child);
+    ended.push(child.name);
+  }
+  return ended;
 }
 
 /** Ends a span the runtime is about to kill: status ERROR and the `bentolabs.timed_out` marker. */
