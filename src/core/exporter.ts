@@ -14,6 +14,7 @@ import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
 import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
+import { epochNow } from './timers.js';
 
 /** The last export request's result, as `status()` shows it. */
 export interface ExportOutcome {
@@ -109,7 +110,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     if (this.stopped || spans.length === 0) return Promise.resolve({ exported: 0, rejected: spans.length });
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
-    const deadline = Date.now() + this.options.exportTimeoutMillis;
+    const deadline = epochNow() + this.options.exportTimeoutMillis;
     const work = context
       .with(suppressTracing(context.active()), () => this.send(spans, deadline))
       .catch((error: unknown) => {

@@ -12,6 +12,7 @@ import type { ReadableSpan, SpanProcessor } from './otel-types.js';
 import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
+import { realClearImmediate, realClearTimeout, realSetImmediate, realSetTimeout } from './timers.js';
 
 /** Result of `flush()`: never a rejection. */
 export interface FlushResult {
@@ -125,7 +126,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private schedule(): void {
     // Never export inside the recording call: a full batch starts on the next turn of the loop.
     if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
-      this.immediate ??= setImmediate(() => {
+      this.immediate ??= realSetImmediate(() => {
         this.immediate = undefined;
         this.pump();
       });
@@ -133,7 +134,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       return;
     }
     if (!this.timer && this.size > 0) {
-      this.timer = setTimeout(() => {
+      this.timer = realSetTimeout(() => {
         this.timer = undefined;
         // A tick exports what waited until now, not what keeps arriving while it exports:
         // draining "until empty" under steady load sends one tiny request per few spans.
@@ -229,13 +230,14 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       const waiter: Waiter = {
         target,
         resolve: () => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve();
         },
       };
       this.waiters.push(waiter);
       // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
-      timer = setTimeout(
+      // Real timers (timers.ts): a test's fake timers must not stop a flush from giving up.
+      timer = realSetTimeout(
         () => {
           timedOut = true;
           this.waiters = this.waiters.filter((w) => w !== waiter);
@@ -282,8 +284,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {
     await this.flush();
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+    if (this.timer) realClearTimeout(this.timer);
+    if (this.immediate) realClearImmediate(this.immediate);
     this.queueFullLog.close();
     await this.exporter.shutdown();
   }
