@@ -18,6 +18,7 @@ import {
   type ResolvedOptions,
 } from './config.js';
 import { BentoAuthError } from './errors.js';
+import { attachExitHooks } from './exit-hooks.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
@@ -296,47 +297,4 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
     .catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   await client.provider.shutdown().catch(() => undefined);
   return result;
-}
-
-/**
- * `beforeExit` covers scripts that end naturally; SIGTERM/SIGINT cover containers and Ctrl-C.
- * Adding a signal listener disables Node's default "exit on signal", so when ours is the only
- * listener we flush and then re-raise the signal to keep the process's own exit behaviour.
- */
-function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
-  if (typeof process === 'undefined' || typeof process.on !== 'function') return () => undefined;
-  const onBeforeExit = () => {
-    const c = processor.counters();
-    // beforeExit fires again after our async work; only flush when there is something left.
-    if (c.queued + c.inFlight > 0) void processor.flush();
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    const alone = process.listenerCount(signal) === 1;
-    void processor.flush(Math.min(processor.exporter.options.exportTimeoutMillis, 3000)).finally(() => {
-      if (!alone) return;
-      detach();
-      process.kill(process.pid, signal);
-    });
-  };
-  // process.exit() skips beforeExit and cannot wait for anything: say what it cost, so the loss is
-  // never silent (the Node.js twin of the vendor page's `os._exit()` item).
-  const onExit = () => {
-    const c = processor.counters();
-    const pending = c.queued + c.inFlight;
-    if (pending > 0)
-      log.warn(
-        `${pending} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`,
-      );
-  };
-  process.on('beforeExit', onBeforeExit);
-  process.on('exit', onExit);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const detach = () => {
-    process.off('beforeExit', onBeforeExit);
-    process.off('exit', onExit);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
-  return detach;
 }
