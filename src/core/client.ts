@@ -19,6 +19,7 @@ import {
 } from './config.js';
 import { BentoAuthError } from './errors.js';
 import { attachExitHooks } from './exit-hooks.js';
+import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
@@ -46,16 +47,14 @@ interface State {
   detachExitHooks: (() => void) | undefined;
 }
 
-// Shared by the ESM and CommonJS copies of the SDK (see context.ts).
-const KEY = Symbol.for('@bentolabs/sdk/state');
-const holder = globalThis as unknown as Record<symbol, State | undefined>;
-const state: State = (holder[KEY] ??= {
+// Shared by the ESM and CommonJS copies of the SDK (see global.ts).
+const state: State = shared<State>('client', () => ({
   client: undefined,
   disabled: false,
   initError: undefined,
   lazyTried: false,
   detachExitHooks: undefined,
-});
+}));
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);
@@ -125,7 +124,9 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       }
       throw new BentoAuthError(
         'already_initialized',
-        `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. Call shutdown() before init() to rotate them.`,
+        `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) ` +
+          `while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. ` +
+          'Call shutdown() before init() to rotate them.',
       );
     }
     configureLogger(resolved.logLevel, resolved.logger);
@@ -186,7 +187,8 @@ function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: R
   );
   if (changed.length > 0) {
     log.warn(
-      `init() was called again with the same key and URL but other ${changed.join(', ')}; they are ignored while the SDK runs. Call shutdown() before init() to change them.`,
+      `init() was called again with the same key and URL but other ${changed.join(', ')}; ` +
+        'they are ignored while the SDK runs. Call shutdown() before init() to change them.',
     );
   }
 }

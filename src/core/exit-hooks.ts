@@ -58,7 +58,8 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
     const n = pending();
     if (n > 0)
       log.warn(
-        `${n} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`,
+        `${n} span(s) were not delivered: the process exited (process.exit()) before they were flushed. ` +
+          'Call `await flush()` before exiting.',
       );
   };
 

@@ -10,6 +10,7 @@
  */
 import { getClient, type Client } from './client.js';
 import { currentStore, innermostTrajectory, storage, type OpenSpan, type Store } from './context.js';
+import { shared } from './global.js';
 import { log } from './logger.js';
 import { settle, type Outcome } from './outcome.js';
 import {
@@ -66,11 +67,9 @@ export interface Interaction {
   run<T>(fn: () => T): T;
 }
 
-// On globalThis, like the context and the client state, so that `currentInteraction()` of the
+// In the global slot, like the context and the client state, so that `currentInteraction()` of the
 // CommonJS copy finds a trajectory the ESM copy opened (and vice versa).
-const HANDLES_KEY = Symbol.for('@bentolabs/sdk/interaction-handles');
-const handleHolder = globalThis as unknown as Record<symbol, WeakMap<OpenSpan, Interaction> | undefined>;
-const handles: WeakMap<OpenSpan, Interaction> = (handleHolder[HANDLES_KEY] ??= new WeakMap<OpenSpan, Interaction>());
+const handles = shared('interactionHandles', () => new WeakMap<OpenSpan, Interaction>());
 
 /**
  * What `begin()` returns when nothing is recorded (SDK disabled or not initialised): children
@@ -134,7 +133,9 @@ class InteractionImpl implements Interaction {
         const listed = ended.slice(0, NAMES_IN_WARNING).map((n) => `"${n}"`);
         const more = ended.length > NAMES_IN_WARNING ? ` and ${ended.length - NAMES_IN_WARNING} more` : '';
         log.warn(
-          `Trajectory "${this.state.name}" finished while ${ended.length} span(s) opened under it were still open (${listed.join(', ')}${more}); they were ended first, marked bentolabs.unfinished = true. Finish inner trajectories and tool spans before the outer one, or use the callback forms.`,
+          `Trajectory "${this.state.name}" finished while ${ended.length} span(s) opened under it were still open ` +
+            `(${listed.join(', ')}${more}); they were ended first, marked bentolabs.unfinished = true. ` +
+            'Finish inner trajectories and tool spans before the outer one, or use the callback forms.',
         );
       }
       if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);
