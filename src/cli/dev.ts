@@ -1,5 +1,7 @@
 /** `bentolabs dev`: starts the local endpoint, prints where it is and each trajectory as it arrives. */
+import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PRICES, parsePriceTable, type PriceTable } from '../dev/prices.js';
 import { TracePrinter } from '../dev/printer.js';
 import { startDevServer, type DevServer } from '../dev/server.js';
 import { SDK_VERSION } from '../core/version.js';
@@ -12,12 +14,23 @@ export interface DevCommandOptions {
   rejectProtobuf: boolean;
   quiet: boolean;
   color: boolean;
+  /** A JSON price table merged over the built-in one. */
+  pricesFile?: string;
 }
 
 // dist/cli.js serves dist/dashboard/, which scripts/build-dev.mjs writes next to it.
 const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
 
 export async function runDevCommand(options: DevCommandOptions): Promise<number> {
+  let prices: PriceTable | undefined;
+  if (options.pricesFile) {
+    try {
+      prices = parsePriceTable(fs.readFileSync(options.pricesFile, 'utf8'), options.pricesFile);
+    } catch (error) {
+      process.stderr.write(`bentolabs dev: --prices: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
   let server: DevServer;
   try {
     server = await startDevServer({
@@ -28,6 +41,7 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
       rejectProtobuf: options.rejectProtobuf,
       dashboardDir: DASHBOARD_DIR,
       version: SDK_VERSION,
+      prices,
       onRejected: (r, req) =>
         process.stderr.write(`✗ refused ${req.method} ${req.url}: ${r.status} ${r.error}: ${r.message}\n`),
     });
@@ -54,10 +68,14 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
   );
   out(`  Use it:    BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${options.apiKey ?? 'bl_pk_dev_local'}\n`);
   if (options.apiKey) out(`  Only the key given with --api-key is accepted.\n`);
+  if (prices)
+    out(`  Prices     ${Object.keys(prices).length} model(s) from ${options.pricesFile} over the built-in table\n`);
   if (options.rejectProtobuf) out(`  --reject-protobuf: protobuf requests get 415, JSON is accepted.\n`);
   out(`Waiting for spans (Ctrl-C to stop)\n\n`);
 
-  const printer = options.quiet ? undefined : new TracePrinter(server.store, { write: out, color: options.color });
+  const printer = options.quiet
+    ? undefined
+    : new TracePrinter(server.store, { write: out, color: options.color, prices: { ...DEFAULT_PRICES, ...prices } });
 
   return new Promise<number>((resolve) => {
     let stopping = false;

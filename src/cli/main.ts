@@ -18,6 +18,7 @@ Usage:
     --api-key <key>            Only accept this exact key (403 for others)
     --reject-protobuf          Answer 415 to protobuf, like a JSON-only endpoint
     --quiet                    Do not print trajectory trees
+    --prices <file>            JSON price table for token costs (USD per 1M tokens)
     --no-color                 Plain output (also: NO_COLOR=1)
 
   bentolabs doctor [options]   Check this environment's SDK configuration and endpoint
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
         'reject-protobuf': { type: 'boolean' },
         quiet: { type: 'boolean' },
         'no-color': { type: 'boolean' },
+        prices: { type: 'string' },
       },
       strict: true,
     });
@@ -65,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       rejectProtobuf: values['reject-protobuf'] ?? false,
       quiet: values.quiet ?? false,
       color: wantsColor(values['no-color']),
+      pricesFile: values.prices,
     });
   }
   if (command === 'doctor') {

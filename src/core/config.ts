@@ -4,6 +4,7 @@
  */
 import { BentoAuthError, BentoConfigError } from './errors.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
+import { packageName } from './package-name.js';
 
 /** A value, or a zero-argument function evaluated for every span (a throwing one is ignored). */
 export type IdentitySource<T> = T | (() => T | undefined);
@@ -45,7 +46,10 @@ export interface BentoOptions {
   maxExportRequestBytes?: number;
   /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
   flushOnExit?: boolean;
-  /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
+  /**
+   * `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`, then the
+   * `name` of the nearest package.json above the working directory. @default 'unknown_service:node'
+   */
   serviceName?: string;
 }
 
@@ -226,7 +230,9 @@ function resolveSource<T>(
 function resolveServiceName(explicit: unknown): string {
   if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
     throw invalid('serviceName', 'a non-empty string', explicit);
-  return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
+  return (
+    explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? packageName() ?? 'unknown_service:node'
+  );
 }
 
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === 'string');

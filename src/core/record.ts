@@ -6,6 +6,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type T
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
+import { ATTR } from './keys.js';
 import {
   innermostOpen,
   innermostTrajectory,
@@ -36,22 +37,7 @@ export interface SpanFields {
   tags?: string[];
 }
 
-export const ATTR = {
-  userId: 'gen_ai.user.id',
-  convoId: 'gen_ai.conversation.id',
-  model: 'gen_ai.request.model',
-  provider: 'gen_ai.system',
-  input: 'input.value',
-  output: 'output.value',
-  kind: 'openinference.span.kind',
-  tags: 'langfuse.tags',
-  inputTokens: 'gen_ai.usage.input_tokens',
-  outputTokens: 'gen_ai.usage.output_tokens',
-  timedOut: 'bentolabs.timed_out',
-  unfinished: 'bentolabs.unfinished',
-} as const;
-
-export const INVALID_SPAN_ID = '0000000000000000';
+export { ATTR, INVALID_SPAN_ID } from './keys.js';
 
 const badFieldLog = new RateLimitedLog(
   'warn',

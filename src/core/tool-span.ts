@@ -10,6 +10,7 @@ import { currentStore, storage, type OpenSpan, type Store } from './context.js';
 import { log } from './logger.js';
 import { settle, type Outcome } from './outcome.js';
 import {
+  ATTR,
   buildAttributes,
   closeSpan,
   INVALID_SPAN_ID,
@@ -83,7 +84,7 @@ export function outputOf(outcome: Outcome): unknown {
 export function noteDroppedItems(state: OpenSpan, outcome: Outcome): void {
   const kept = outcome.items?.length ?? 0;
   if (outcome.itemCount !== undefined && outcome.itemCount > kept)
-    state.span.setAttribute('bentolabs.output.dropped_items', outcome.itemCount - kept);
+    state.span.setAttribute(ATTR.droppedItems, outcome.itemCount - kept);
 }
 
 /** How the `tool()` wrapper runs its function; `toolSpan(name, fields, fn)` uses the defaults. */

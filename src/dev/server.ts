@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EventStream, handleApi } from './api.js';
 import { handleExport, sendJson, type IngestOptions, type Rejection } from './ingest.js';
+import { DEFAULT_PRICES, type PriceTable } from './prices.js';
 import { SpanStore, type LoadReport, type StoredSpan } from './store.js';
 
 export interface DevServerOptions extends IngestOptions {
@@ -24,6 +25,8 @@ export interface DevServerOptions extends IngestOptions {
   onRejected?: (rejection: Rejection, req: IncomingMessage) => void;
   /** SDK version shown by /healthz. */
   version?: string;
+  /** Prices for token costs, merged over the built-in table (USD per 1M tokens). */
+  prices?: PriceTable;
 }
 
 export interface DevServer {
@@ -94,7 +97,8 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const dataFile = path.resolve(options.dataFile ?? DEFAULT_DATA_FILE);
   const { store, report } = SpanStore.open(dataFile);
-  const events = new EventStream(store);
+  const prices: PriceTable = { ...DEFAULT_PRICES, ...options.prices };
+  const events = new EventStream(store, prices);
   const files = dashboardFiles(options.dashboardDir);
   // Export requests since start, by encoding, and refusals by status: what /healthz reports.
   const counts = { protobuf: 0, json: 0, compressed: 0, rejected: {} as Record<number, number> };
@@ -136,7 +140,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ...(options.version && { version: options.version }),
       });
     if (url.pathname === '/api/events') return events.attach(req, res);
-    if (url.pathname.startsWith('/api/') && handleApi(url, res, store)) return;
+    if (url.pathname.startsWith('/api/') && handleApi(url, res, store, prices)) return;
     if (!url.pathname.startsWith('/api/') && serveStatic(url.pathname, res, files)) return;
     sendJson(res, 404, { error: 'not_found', message: `Nothing at ${url.pathname}.` });
   };
