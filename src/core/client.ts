@@ -19,13 +19,16 @@ import {
 } from './config.js';
 import { BentoAuthError } from './errors.js';
 import { configFindings } from './config-warnings.js';
-import { crashing, endStraySpans, exited, exitingNaturally, exitingOnSignal, newExitState } from './exit-report.js';
+import { endStraySpans } from './exit-report.js';
+import { attachExitHooks } from './exit-hooks.js';
 import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { describeSpans, strayOpenSpans } from './open-spans.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
 import { resetWarnings, warnOnce } from './warnings.js';
+
+const NO_ENV_FALLBACK = '; the environment is not used in place of the options init() was given';
 
 export interface Client {
   readonly options: Readonly<ResolvedOptions>;
@@ -84,7 +87,8 @@ function start(options: Readonly<ResolvedOptions>): Client {
     tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION),
     startedAt: Date.now(),
   };
-  if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor, options.exitFlushTimeoutMillis);
+  if (options.flushOnExit)
+    state.detachExitHooks = attachExitHooks(processor, { flushMillis: options.exitFlushTimeoutMillis });
   return client;
 }
 
@@ -127,7 +131,9 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       }
       throw new BentoAuthError(
         'already_initialized',
-        `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. Call shutdown() before init() to rotate them.`,
+        `init() was called again with other credentials (key ${redactKey(resolved.apiKey)}, ${resolved.baseUrl}) ` +
+          `while running with key ${redactKey(running.apiKey)}, ${running.baseUrl}. ` +
+          'Call shutdown() before init() to rotate them.',
       );
     }
     configureLogger(resolved.logLevel, resolved.logger);
@@ -192,7 +198,8 @@ function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: R
   );
   if (changed.length > 0) {
     log.warn(
-      `init() was called again with the same key and URL but other ${changed.join(', ')}; they are ignored while the SDK runs. Call shutdown() before init() to change them.`,
+      `init() was called again with the same key and URL but other ${changed.join(', ')}; ` +
+        'they are ignored while the SDK runs. Call shutdown() before init() to change them.',
     );
   }
 }
@@ -211,7 +218,7 @@ export function getClient(): Client | undefined {
       warnOnce(
         'not_initialised',
         `Not initialised, so nothing is recorded: ${state.initError.message} Recording calls are no-ops until init() ` +
-          `succeeds${explicitOptions(state.failedOptions) ? '; the environment is not used in place of the options init() was given' : ''}.`,
+          `succeeds${explicitOptions(state.failedOptions) ? NO_ENV_FALLBACK : ''}.`,
       );
     return undefined;
   }
@@ -325,41 +332,4 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
     .catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   await client.provider.shutdown().catch(() => undefined);
   return result;
-}
-
-/**
- * `beforeExit` covers scripts that end naturally; SIGTERM/SIGINT cover containers and Ctrl-C.
- * Adding a signal listener disables Node's default "exit on signal", so when ours is the only
- * listener we flush and then re-raise the signal to keep the process's own exit behaviour. Each
- * flush is bounded by `exitFlushTimeoutMillis` (see exit-report.ts).
- */
-function attachExitHooks(processor: BentoLabsSpanProcessor, budget: number): () => void {
-  if (typeof process === 'undefined' || typeof process.on !== 'function') return () => undefined;
-  const exit = newExitState();
-  const onBeforeExit = () => exitingNaturally(processor, budget, exit);
-  const onSignal = (signal: NodeJS.Signals) => {
-    const alone = process.listenerCount(signal) === 1;
-    void exitingOnSignal(processor, budget, exit).finally(() => {
-      if (!alone) return;
-      detach();
-      process.kill(process.pid, signal);
-    });
-  };
-  // process.exit() and crashes skip beforeExit and cannot wait for anything: say what it cost and
-  // why, so the loss is never silent (the Node.js twin of the vendor page's `os._exit()` item).
-  const onExit = () => exited(processor, exit);
-  const onCrash = (error: unknown, origin: string) => crashing(exit, error, origin);
-  process.on('beforeExit', onBeforeExit);
-  process.on('exit', onExit);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('uncaughtExceptionMonitor', onCrash);
-  const detach = () => {
-    process.off('beforeExit', onBeforeExit);
-    process.off('exit', onExit);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('uncaughtExceptionMonitor', onCrash);
-  };
-  return detach;
 }

@@ -18,12 +18,21 @@ export interface Identity {
 /** An open trajectory or tool span. */
 export interface OpenSpan {
   readonly span: Span;
-  readonly kind: 'trajectory' | 'tool';
+  /** Span name, for warnings about spans ended on the user's behalf. */
+  readonly name: string;
+  /**
+   * `stream`: an integration's LLM or chain span, which ends when the stream the caller reads ends
+   * (SPEC §10), not when the trajectory around it finishes.
+   */
+  readonly kind: 'trajectory' | 'tool' | 'stream';
   readonly parent: OpenSpan | undefined;
   /** Identity children inherit: the trajectory's own fields plus `updateCurrentTrace` patches. */
   identity: Identity;
   ended: boolean;
-  /** Trajectories opened directly inside this one and not finished yet (the LIFO rule). */
+  /**
+   * Spans (trajectories and tool spans) opened directly under this one and not ended yet, in
+   * opening order: finishing a trajectory ends what is still open under it first, innermost first.
+   */
   readonly openChildren: Set<OpenSpan>;
   readonly invocation: Invocation | undefined;
 }
@@ -58,7 +67,10 @@ export function currentStore(): Store | undefined {
   return storage.getStore();
 }
 
-/** Innermost open Bento span of this context; ended ones (left behind by `enterWith`) are skipped. */
+/**
+ * Innermost open Bento span of this context. Ended ones are skipped: a context entered with `run`
+ * can outlive the trajectory it made ambient (work scheduled inside it that runs later).
+ */
 export function innermostOpen(store = storage.getStore()): OpenSpan | undefined {
   let s = store?.span;
   while (s?.ended) s = s.parent;

@@ -7,8 +7,11 @@
 export type BentoAuthErrorCode = 'missing_api_key' | 'invalid_api_key_format' | 'already_initialized';
 /** Codes of {@link BentoConfigError}. */
 export type BentoConfigErrorCode = 'invalid_base_url' | 'invalid_option';
-/** Codes of {@link BentoUsageError}. */
-export type BentoUsageErrorCode = 'out_of_order';
+/**
+ * Codes of {@link BentoUsageError}: none since 0.2 (`out_of_order` is gone: finishing a trajectory
+ * out of order ends the inner spans instead of throwing).
+ */
+export type BentoUsageErrorCode = never;
 
 abstract class BentoError<Code extends string> extends Error {
   readonly code: Code;
@@ -43,11 +46,11 @@ export class BentoConfigError extends BentoError<BentoConfigErrorCode> {
 }
 
 /**
- * The API was used in an order it cannot honour, such as finishing a trajectory while one
- * opened inside it is still open.
+ * Not thrown by anything since 0.2; kept so that existing `instanceof BentoUsageError` checks still
+ * run (removing the export would make them throw a `TypeError`).
+ * @deprecated Nothing throws it any more: `Interaction.finish()` never throws.
  * @example
- * const outer = begin({ event: 'outer' }); begin({ event: 'inner' });
- * try { outer.finish(); } catch (e) { console.log((e as BentoUsageError).code); } // 'out_of_order'
+ * if (error instanceof BentoUsageError) console.log(error.code); // never true since 0.2
  */
 export class BentoUsageError extends BentoError<BentoUsageErrorCode> {
   override readonly name = 'BentoUsageError';

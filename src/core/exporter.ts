@@ -16,6 +16,7 @@ import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
+import { epochNow } from './timers.js';
 
 /** The last export request's result, as `status()` shows it. */
 export interface ExportOutcome {
@@ -218,7 +219,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         'Content-Type': CONTENT_TYPE[protocol],
         'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}`,
       },
-      Date.now() + this.options.exportTimeoutMillis,
+      epochNow() + this.options.exportTimeoutMillis,
       (error) => (this.lastAttemptError = this.redact(error)),
       hold,
     );

@@ -15,6 +15,7 @@ import { log } from './logger.js';
 import { flushScope } from './flush-scope.js';
 import type { FlushResult } from './processor.js';
 import { closeSpan, closeTimedOut, recordError } from './record.js';
+import { epochNow, realClearTimeout, realSetTimeout, toRealDeadline } from './timers.js';
 
 export type { InvocationOptions } from './adapter-options.js';
 
@@ -46,8 +47,9 @@ export function insideInvocation(): boolean {
 }
 
 /**
- * Flushes within what is left before `deadline`; never throws, logs what it could not deliver.
- * With `scope` (an invocation), only that invocation's spans are waited for and reported.
+ * Flushes within what is left before `deadline` (epoch ms on the real clock, see timers.ts); never
+ * throws, logs what it could not deliver. With `scope` (an invocation), only that invocation's spans
+ * are waited for and reported.
  */
 export async function flushBefore(
   deadline: number | undefined,
@@ -57,7 +59,7 @@ export async function flushBefore(
   if (!peekClient() && !options.processor) return undefined;
   const margin = options.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS;
   let budget = options.flushTimeoutMillis ?? DEFAULT_FLUSH_TIMEOUT_MILLIS;
-  if (deadline !== undefined) budget = Math.min(budget, deadline - Date.now() - margin);
+  if (deadline !== undefined) budget = Math.min(budget, deadline - epochNow() - margin);
   if (budget <= 0) {
     log.warn(
       'No time left before the deadline to flush; spans stay queued and are sent on the next invocation if the process is reused.',
@@ -132,6 +134,8 @@ class InvocationHandle implements OpenInvocation {
   private readonly invocation: LiveInvocation;
   private readonly store: Store;
   private readonly guard: NodeJS.Timeout | undefined;
+  /** `options.deadline` on the real clock. */
+  private readonly deadline: number | undefined;
   private closing: Promise<FlushResult | undefined> | undefined;
 
   constructor(private readonly options: OpenInvocationOptions) {
@@ -143,18 +147,22 @@ class InvocationHandle implements OpenInvocation {
     };
     this.invocation = invocation;
     this.store = { ...currentStore(), invocation };
-    const { deadline } = options;
+    // The caller computed `deadline` with its own clock (Date.now(), which a test's fake timers
+    // may freeze); from here on the time it leaves is measured on the real one.
+    const deadline = options.deadline === undefined ? undefined : toRealDeadline(options.deadline);
+    this.deadline = deadline;
     const guardMillis = options.timeoutGuardMillis ?? DEFAULT_GUARD_MILLIS;
     if ((options.flush ?? true) && deadline !== undefined && guardMillis !== false) {
       // With less time left than the guard, fire half-way instead of at once: spans opened at the
       // start would otherwise be marked timed out before the handler had a chance to finish.
-      this.guard = setTimeout(
+      const now = epochNow();
+      this.guard = realSetTimeout(
         () => {
           const ended = endOpen(invocation, closeTimedOut);
           log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
           void flushBefore(deadline, options, invocation);
         },
-        Math.max(0, deadline - guardMillis - Date.now(), (deadline - Date.now()) / 2),
+        Math.max(0, deadline - guardMillis - now, (deadline - now) / 2),
       );
     }
   }
@@ -191,7 +199,7 @@ class InvocationHandle implements OpenInvocation {
 
   private async finish(): Promise<FlushResult | undefined> {
     this.invocation.closed = true;
-    clearTimeout(this.guard);
+    realClearTimeout(this.guard);
     if (!(this.options.flush ?? true)) return undefined;
     const left = endOpen(this.invocation, (s) => {
       s.span.setAttribute('bentolabs.unfinished', true);
@@ -201,7 +209,7 @@ class InvocationHandle implements OpenInvocation {
       log.warn(
         `${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`,
       );
-    return flushBefore(this.options.deadline, this.options, this.invocation);
+    return flushBefore(this.deadline, this.options, this.invocation);
   }
 }
 

@@ -24,6 +24,8 @@ export const ATTR = {
   unfinished: 'bentolabs.unfinished',
   /** An integration's stream the caller stopped reading before its end. */
   cancelled: 'bentolabs.cancelled',
+  /** Yielded values a generator span counted but left out of its output (the first 100 are kept). */
+  droppedItems: 'bentolabs.output.dropped_items',
 } as const;
 
 /** Values of `openinference.span.kind` the SDK writes (`trackAi` and `begin` write none). */

@@ -24,6 +24,7 @@ import {
   type Window,
 } from './flush-result.js';
 import type { ReadableSpan, SpanProcessor } from './otel-types.js';
+import { realClearImmediate, realClearTimeout, realSetImmediate, realSetTimeout } from './timers.js';
 
 export type { FlushResult, PipelineCounts } from './flush-result.js';
 
@@ -133,7 +134,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.settle(oldest, seq - this.maxQueueSize, 'droppedQueueFull');
       this.burstDrops++;
       // Not unref'd: it runs on the very next turn of the loop, and the count must not be lost.
-      this.burstReport ??= setImmediate(() => this.reportQueueFull());
+      this.burstReport ??= realSetImmediate(() => this.reportQueueFull());
     }
     this.ring[(this.head + this.size) % this.maxQueueSize] = span;
     this.size++;
@@ -165,7 +166,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * shutdown) also reports a count still waiting for the end of its interval.
    */
   reportQueueFull(final = false): void {
-    if (this.burstReport) clearImmediate(this.burstReport);
+    if (this.burstReport) realClearImmediate(this.burstReport);
     this.burstReport = undefined;
     const n = this.burstDrops;
     this.burstDrops = 0;
@@ -188,7 +189,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private schedule(): void {
     // Never export inside the recording call: a full batch starts on the next turn of the loop.
     if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
-      this.immediate ??= setImmediate(() => {
+      this.immediate ??= realSetImmediate(() => {
         this.immediate = undefined;
         this.pump();
       });
@@ -196,7 +197,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       return;
     }
     if (!this.timer && this.size > 0) {
-      this.timer = setTimeout(() => {
+      this.timer = realSetTimeout(() => {
         this.timer = undefined;
         // A tick exports what waited until now, not what keeps arriving while it exports:
         // draining "until empty" under steady load sends one tiny request per few spans.
@@ -288,15 +289,19 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       const waiter: Waiter = {
         target,
         resolve: () => {
-          clearTimeout(timer);
+          realClearTimeout(timer);
           resolve(false);
         },
       };
       // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        resolve(true);
-      }, timeoutMillis);
+      // Real timers (timers.ts): a test's fake timers must not stop a flush from giving up.
+      const timer = realSetTimeout(
+        () => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(true);
+        },
+        Math.max(0, timeoutMillis),
+      );
       this.waiters.push(waiter);
       this.pump();
     });
@@ -371,8 +376,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {
     await this.flush();
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+    if (this.timer) realClearTimeout(this.timer);
+    if (this.immediate) realClearImmediate(this.immediate);
     this.reportQueueFull(true);
     await this.exporter.shutdown();
   }

@@ -11,7 +11,6 @@ import {
   innermostOpen,
   innermostTrajectory,
   liveInvocation,
-  nearestTrajectory,
   type Identity,
   type OpenSpan,
   type Store,
@@ -281,16 +280,17 @@ export function recordError(span: Span, error: unknown): void {
 /** Registers an open trajectory or tool span; the invocation's timeout guard can then end it. */
 export function openSpan(
   span: Span,
+  name: string,
   kind: OpenSpan['kind'],
   parent: OpenSpan | undefined,
   store: Store | undefined,
   identity: OpenSpan['identity'],
 ): OpenSpan {
   const invocation = liveInvocation(store);
-  const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
+  const state: OpenSpan = { span, name, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
   invocation?.openSpans.add(state);
   trackOpen(state);
-  if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
+  parent?.openChildren.add(state);
   return state;
 }
 
@@ -299,8 +299,26 @@ export function closeSpan(state: OpenSpan, endTime?: TimeInput): void {
   state.ended = true;
   state.invocation?.openSpans.delete(state);
   untrackOpen(state);
-  nearestTrajectory(state.parent)?.openChildren.delete(state);
+  state.parent?.openChildren.delete(state);
   state.span.end(endTime);
+}
+
+/**
+ * Ends every span still open under `state` (not `state` itself), innermost first: each child's own
+ * open children before the child, later siblings before earlier ones. Each gets
+ * `bentolabs.unfinished = true`. Returns the names of the spans it ended, in that order.
+ */
+export function closeOpenUnder(state: OpenSpan): string[] {
+  const ended: string[] = [];
+  for (const child of [...state.openChildren].reverse()) {
+    // A streamed LLM answer the handler returned is still being read: it ends with its stream.
+    if (child.ended || child.kind === 'stream') continue;
+    ended.push(...closeOpenUnder(child));
+    child.span.setAttribute(ATTR.unfinished, true);
+    closeSpan(child);
+    ended.push(child.name);
+  }
+  return ended;
 }
 
 /** Ends a span the runtime is about to kill: status ERROR and the `bentolabs.timed_out` marker. */

@@ -6,19 +6,7 @@
  * the same for its hooks, keeping a hook's error off the handler's path.
  */
 import { log } from './logger.js';
-
-/** Whether `v` is a promise-like; a value whose `then` cannot even be read (a revoked Proxy) is not. */
-export const isThenable = (v: unknown): v is PromiseLike<unknown> => {
-  try {
-    return (
-      v !== null &&
-      (typeof v === 'object' || typeof v === 'function') &&
-      typeof (v as { then?: unknown }).then === 'function'
-    );
-  } catch {
-    return false;
-  }
-};
+import { isThenable } from './outcome.js';
 
 function report(label: string, error: unknown): void {
   log.warn(`${label} failed; the request is not affected: ${String(error)}`);

@@ -1,6 +1,6 @@
 /** `trackAi`: one finished LLM call as one span, recorded without any I/O on the caller's path. */
 import { getClient } from './client.js';
-import { currentStore } from './context.js';
+import { currentStore, type Store } from './context.js';
 import { log } from './logger.js';
 import {
   ATTR,
@@ -60,6 +60,11 @@ function timing(fields: TrackAiFields): { start?: number; end?: number } {
  *   input: [{ role: 'user', content: 'hi' }], output: 'hello', usage: { inputTokens: 3, outputTokens: 1 } });
  */
 export function trackAi(fields: TrackAiFields): string {
+  return trackAiIn(currentStore(), fields);
+}
+
+/** `trackAi` with an explicit context: `turn.trackAi()` records under its trajectory this way. */
+export function trackAiIn(store: Store | undefined, fields: TrackAiFields): string {
   if (fields === null || typeof fields !== 'object')
     throw new TypeError(
       `trackAi() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`,
@@ -68,7 +73,6 @@ export function trackAi(fields: TrackAiFields): string {
   const client = getClient();
   if (!client) return INVALID_SPAN_ID;
   try {
-    const store = currentStore();
     const attrs = buildAttributes(fields, store, client);
     const usage = fields.usage;
     if (usage && typeof usage === 'object') {

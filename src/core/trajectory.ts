@@ -1,17 +1,21 @@
 /**
- * Trajectories (`begin`) and tool spans (`toolSpan`): spans that stay open across awaits and
- * become the parents of what is recorded inside them, through the SDK's own async context.
+ * Trajectories (`begin`): spans that stay open across a multi-step turn and become the parents of
+ * what is recorded inside them, through the SDK's own async context.
+ *
+ * Only a scope makes a trajectory ambient: the callback form `begin(fields, fn)` and `turn.run(fn)`
+ * run `fn` inside it. The handle form `begin(fields)` returns an inactive handle and never touches
+ * the caller's context, because the code of an async function before its first `await` runs in its
+ * caller's context: entering the trajectory there (0.1 used `enterWith`) made two turns started
+ * side by side nest, and leaked an unfinished turn into later requests on a keep-alive socket.
  */
-import type { AttributeValue } from '@opentelemetry/api';
-import { encodeProperty, truncate } from './attributes.js';
 import { getClient, type Client } from './client.js';
-import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpan } from './context.js';
-import { BentoUsageError } from './errors.js';
+import { currentStore, innermostTrajectory, storage, type OpenSpan, type Store } from './context.js';
 import { shared } from './global.js';
 import { log } from './logger.js';
-import { isThenable } from './safely.js';
+import { settle, type Outcome } from './outcome.js';
 import {
   buildAttributes,
+  closeOpenUnder,
   closeSpan,
   INVALID_SPAN_ID,
   openSpan,
@@ -22,7 +26,11 @@ import {
   timeInput,
   type SpanFields,
 } from './record.js';
-import { requireName } from './track.js';
+import { noteDroppedItems, outputOf, toolSpanIn, type ToolSpan } from './tool-span.js';
+import { requireName, trackAi, trackAiIn, type TrackAiFields } from './track.js';
+
+export { toolSpan } from './tool-span.js';
+export type { ToolSpan } from './tool-span.js';
 
 /** Fields of `begin`. */
 export interface BeginFields extends SpanFields {
@@ -35,21 +43,7 @@ export interface BeginFields extends SpanFields {
 /** What `update()` and `finish()` accept. */
 export type InteractionUpdate = Omit<SpanFields, never>;
 
-/** A tool span being recorded. */
-export interface ToolSpan {
-  /** Span id (16 hex). */
-  readonly spanId: string;
-  /** Sets `output.value`. */
-  setOutput(value: unknown): void;
-  /** Sets one attribute, encoded like a property. */
-  setAttribute(key: string, value: unknown): void;
-  /** Marks the tool call as failed (status ERROR and an `exception` event). */
-  recordError(error: unknown): void;
-  /** Ends the span; a second call is a no-op. */
-  end(): void;
-}
-
-/** An open trajectory. */
+/** A trajectory: one span open across a multi-step turn. */
 export interface Interaction {
   /** Span id (16 hex) of the trajectory. */
   readonly eventId: string;
@@ -57,162 +51,63 @@ export interface Interaction {
   readonly convoId: string | undefined;
   /** Patches the trajectory; `properties` merge by key. */
   update(fields: InteractionUpdate): void;
-  /** Ends the trajectory. Idempotent. Throws `BentoUsageError('out_of_order')` while a trajectory opened inside it is still open. */
+  /**
+   * Ends the trajectory. Idempotent, never throws. Spans opened under it that are still open are
+   * ended first (innermost first, with `bentolabs.unfinished = true`, and one warning).
+   */
   finish(fields?: Pick<SpanFields, 'output' | 'properties'>): void;
+  /** Records one finished LLM call as a child of this trajectory; returns its span id. */
+  trackAi(fields: TrackAiFields): string;
   /** Starts a tool span inside this trajectory. */
   toolSpan(name: string, fields?: SpanFields): ToolSpan;
   toolSpan<T>(name: string, fields: SpanFields | undefined, fn: (tool: ToolSpan) => T): T;
+  /** Opens a trajectory inside this one (handle form, or callback form with `fn`). */
+  begin(fields: BeginFields): Interaction;
+  begin<T>(fields: BeginFields, fn: (interaction: Interaction) => T): T;
+  /** Runs `fn` with this trajectory ambient, as the callback form does, and returns its result. It does not finish it. */
+  run<T>(fn: () => T): T;
 }
-
-const noopTool: ToolSpan = { spanId: INVALID_SPAN_ID, setOutput() {}, setAttribute() {}, recordError() {}, end() {} };
 
 // In the global slot, like the context and the client state, so that `currentInteraction()` of the
 // CommonJS copy finds a trajectory the ESM copy opened (and vice versa).
 const handles = shared('interactionHandles', () => new WeakMap<OpenSpan, Interaction>());
 
+/**
+ * What `begin()` returns when nothing is recorded (SDK disabled or not initialised): children
+ * through it are recorded as if called directly, which is a no-op too when the SDK is off.
+ */
 function noopInteraction(convoId: string | undefined): Interaction {
   return {
     eventId: INVALID_SPAN_ID,
     convoId,
     update() {},
     finish() {},
-    toolSpan: ((_n: string, _f?: SpanFields, fn?: (t: ToolSpan) => unknown) =>
-      fn ? fn(noopTool) : noopTool) as Interaction['toolSpan'],
+    trackAi: (fields: TrackAiFields) => trackAi(fields),
+    toolSpan: ((name: string, fields?: SpanFields, fn?: (t: ToolSpan) => unknown) =>
+      toolSpanIn(currentStore(), name, fields, fn)) as Interaction['toolSpan'],
+    begin: ((fields: BeginFields, fn?: (i: Interaction) => unknown) =>
+      beginIn(currentStore(), fields, fn)) as Interaction['begin'],
+    run: <T>(fn: () => T): T => {
+      checkRunArgument(fn);
+      return fn();
+    },
   };
 }
 
-/**
- * Runs `fn` and then `done(error?)`, for sync and async results alike; rethrows `fn`'s error
- * unchanged and returns its result unchanged (the same promise type for thenables).
- */
-export function settle<T>(fn: () => T, onSettled: (error: unknown, failed: boolean, value?: unknown) => void): T {
-  // Our bookkeeping must never replace what `fn` returned or threw.
-  const done = (error: unknown, failed: boolean, value?: unknown) => {
-    try {
-      onSettled(error, failed, value);
-    } catch (failure) {
-      log.warn(`Could not finish a span after its callback settled: ${String(failure)}`);
-    }
-  };
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    done(error, true);
-    throw error;
-  }
-  if (!isThenable(result)) {
-    done(undefined, false, result);
-    return result;
-  }
-  return (result as unknown as Promise<unknown>).then(
-    (value) => {
-      done(undefined, false, value);
-      return value;
-    },
-    (error: unknown) => {
-      done(error, true);
-      throw error;
-    },
-  ) as T;
+function checkRunArgument(fn: unknown): void {
+  if (typeof fn !== 'function')
+    throw new TypeError(
+      `run() expects a function to run inside the trajectory; got ${fn === null ? 'null' : typeof fn}.`,
+    );
 }
 
-class ToolSpanImpl implements ToolSpan {
-  private outputSet = false;
-  constructor(
-    readonly state: OpenSpan,
-    private readonly client: Client,
-  ) {}
-  get spanId(): string {
-    return this.state.span.spanContext().spanId;
-  }
-  get hasOutput(): boolean {
-    return this.outputSet;
-  }
-  setOutput(value: unknown): void {
-    if (this.state.ended) return;
-    this.outputSet = true;
-    try {
-      patchAttributes(this.state.span, { output: value }, this.client);
-    } catch (error) {
-      log.warn(`setOutput() could not record the output: ${String(error)}`);
-    }
-  }
-  setAttribute(key: string, value: unknown): void {
-    if (this.state.ended || typeof key !== 'string' || key === '' || key === '__proto__') return;
-    try {
-      const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
-      if (encoded !== undefined)
-        this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
-    } catch (error) {
-      log.warn(`setAttribute() could not record \`${key}\`: ${String(error)}`);
-    }
-  }
-  recordError(error: unknown): void {
-    if (!this.state.ended) recordError(this.state.span, error);
-  }
-  end(): void {
-    closeSpan(this.state);
-  }
-}
-
-function startTool(client: Client, name: string, fields: SpanFields, parentOverride?: OpenSpan): ToolSpanImpl {
-  const store = parentOverride ? { ...currentStore(), span: parentOverride } : currentStore();
-  const { span, parent } = startSpan(client, name, buildAttributes(fields, store, client, 'tool'), store);
-  return new ToolSpanImpl(openSpan(span, 'tool', parent, store, {}), client);
-}
-
-function runTool<T>(tool: ToolSpanImpl, fn: (t: ToolSpan) => T): T {
-  return settle(
-    () => storage.run({ ...currentStore(), span: tool.state }, () => fn(tool)),
-    (error, failed, value) => {
-      if (failed) tool.recordError(error);
-      else if (!tool.hasOutput && value !== undefined) tool.setOutput(value);
-      tool.end();
-    },
-  );
-}
-
-/**
- * Records a tool call: a child of the open trajectory, or a root span without one. With `fn`, runs
- * it inside the span (its return value becomes `output.value` unless `setOutput` was called),
- * ends the span on return or throw, and returns `fn`'s result.
- * @example
- * const weather = await toolSpan('get_weather', { input: { city } }, () => fetchWeather(city));
- */
-export function toolSpan(name: string, fields?: SpanFields): ToolSpan;
-export function toolSpan<T>(name: string, fields: SpanFields | undefined, fn: (tool: ToolSpan) => T): T;
-export function toolSpan<T>(name: string, fields?: SpanFields, fn?: (tool: ToolSpan) => T): ToolSpan | T {
-  return toolSpanIn(undefined, name, fields, fn);
-}
-
-function toolSpanIn<T>(
-  parent: OpenSpan | undefined,
-  name: string,
-  fields?: SpanFields,
-  fn?: (tool: ToolSpan) => T,
-): ToolSpan | T {
-  requireName('toolSpan', 'name', name);
-  if (fn !== undefined && typeof fn !== 'function')
-    throw new TypeError(`toolSpan() expects a function as its third argument; got ${typeof fn}.`);
-  const client = getClient();
-  let tool: ToolSpanImpl | undefined;
-  if (client) {
-    try {
-      tool = startTool(client, name, fields ?? {}, parent && !parent.ended ? parent : undefined);
-    } catch (error) {
-      log.warn(`toolSpan() could not record "${name}": ${String(error)}`);
-    }
-  }
-  if (!fn) return tool ?? noopTool;
-  return tool ? runTool(tool, fn) : fn(noopTool);
-}
+/** How many span names a warning lists before it says "and N more". */
+const NAMES_IN_WARNING = 5;
 
 class InteractionImpl implements Interaction {
   constructor(
     readonly state: OpenSpan,
     private readonly client: Client,
-    private readonly name: string,
   ) {}
   get eventId(): string {
     return this.state.span.spanContext().spanId;
@@ -220,7 +115,12 @@ class InteractionImpl implements Interaction {
   get convoId(): string | undefined {
     return this.state.identity.sessionId;
   }
+  /** The caller's context with this trajectory as the innermost span: where its children are recorded. */
+  private inside(): Store {
+    return { ...currentStore(), span: this.state };
+  }
   update(passed: InteractionUpdate): void {
+    // Fields are read once, guarded (a getter or a revoked Proxy must not throw into the caller).
     const fields = readFields(passed);
     if (this.state.ended || !fields) return;
     try {
@@ -229,60 +129,80 @@ class InteractionImpl implements Interaction {
       if (typeof fields.convoId === 'string') this.state.identity.sessionId = fields.convoId;
       if (Array.isArray(fields.tags)) this.state.identity.tags = fields.tags;
     } catch (error) {
-      log.warn(`update() of "${this.name}" could not record its fields: ${String(error)}`);
+      log.warn(`update() of "${this.state.name}" could not record its fields: ${String(error)}`);
     }
   }
   finish(fields?: Pick<SpanFields, 'output' | 'properties'>): void {
     if (this.state.ended) return;
-    const open = [...this.state.openChildren].find((c) => !c.ended);
-    if (open) {
-      throw new BentoUsageError(
-        'out_of_order',
-        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the ` +
-          'inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).',
-      );
+    try {
+      const ended = closeOpenUnder(this.state);
+      if (ended.length > 0) {
+        const listed = ended.slice(0, NAMES_IN_WARNING).map((n) => `"${n}"`);
+        const more = ended.length > NAMES_IN_WARNING ? ` and ${ended.length - NAMES_IN_WARNING} more` : '';
+        log.warn(
+          `Trajectory "${this.state.name}" finished while ${ended.length} span(s) opened under it were still open ` +
+            `(${listed.join(', ')}${more}); they were ended first, marked bentolabs.unfinished = true. ` +
+            'Finish inner trajectories and tool spans before the outer one, or use the callback forms.',
+        );
+      }
+      if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);
+    } catch (error) {
+      log.warn(`finish() could not record everything on "${this.state.name}": ${String(error)}`);
     }
     try {
-      if (fields !== undefined) patchAttributes(this.state.span, fields, this.client);
+      closeSpan(this.state);
     } catch (error) {
-      log.warn(`finish() of "${this.name}" could not record its fields: ${String(error)}`);
+      log.warn(`finish() could not end "${this.state.name}": ${String(error)}`);
     }
-    // Ended whatever the fields were: a span left open is never exported.
-    closeSpan(this.state);
-    // Handle form: leave this async context pointing at the enclosing span again.
-    const store = storage.getStore();
-    if (store?.span === this.state) storage.enterWith({ ...store, span: innermostOpen(store) });
   }
-  /** Ends trajectories left open inside a callback-form trajectory, innermost first. */
-  finishDangling(): void {
-    for (const child of [...this.state.openChildren]) {
-      if (child.ended) continue;
-      log.warn(
-        `A trajectory opened inside "${this.name}" was never finished; it was ended when "${this.name}" finished.`,
-      );
-      child.span.setAttribute('bentolabs.unfinished', true);
-      closeSpan(child);
-    }
+  trackAi(fields: TrackAiFields): string {
+    return trackAiIn(this.inside(), fields);
   }
   toolSpan<T>(name: string, fields?: SpanFields, fn?: (tool: ToolSpan) => T): ToolSpan | T {
-    return toolSpanIn(this.state, name, fields, fn);
+    return toolSpanIn(this.inside(), name, fields, fn);
+  }
+  begin<T>(fields: BeginFields, fn?: (interaction: Interaction) => T): Interaction | T {
+    return beginIn(this.inside(), fields, fn);
+  }
+  run<T>(fn: () => T): T {
+    checkRunArgument(fn);
+    return storage.run(this.inside(), fn);
   }
 }
 
-/**
- * Opens a trajectory: one span across a multi-step turn; what is recorded inside it (same async
- * context) becomes its child. With `fn`, runs `fn(interaction)`, finishes on return or throw
- * (recording the error, then rethrowing it) and returns `fn`'s result.
- * @example
- * const reply = await begin({ event: 'chat_turn', userId, convoId }, async (turn) => {
- *   const answer = await callModel(prompt);
- *   turn.update({ output: answer });
- *   return answer;
- * });
- */
-export function begin(fields: BeginFields): Interaction;
-export function begin<T>(fields: BeginFields, fn: (interaction: Interaction) => T): T;
-export function begin<T>(fields: BeginFields, fn?: (interaction: Interaction) => T): Interaction | T {
+function startTrajectory(client: Client, fields: BeginFields, store: Store | undefined): InteractionImpl {
+  const { span, parent } = startSpan(
+    client,
+    fields.event,
+    buildAttributes(fields, store, client),
+    store,
+    timeInput('startTime', fields.startTime),
+  );
+  const identity = {
+    ...(typeof fields.userId === 'string' && { userId: fields.userId }),
+    ...(typeof fields.convoId === 'string' && { sessionId: fields.convoId }),
+    ...(Array.isArray(fields.tags) && { tags: fields.tags }),
+  };
+  const interaction = new InteractionImpl(openSpan(span, fields.event, 'trajectory', parent, store, identity), client);
+  handles.set(interaction.state, interaction);
+  return interaction;
+}
+
+/** How the `interaction()` wrapper runs its function; `begin(fields, fn)` uses the defaults. */
+export interface TrajectoryRunOptions {
+  /** Record `fn`'s result (or yielded values) as `output.value`. @default false */
+  captureOutput?: boolean;
+  /** Follow a returned generator through its iteration. @default false */
+  iterate?: boolean;
+}
+
+/** `begin` under the innermost open span of `store` (the caller's context, or a trajectory's for `turn.begin`). */
+export function beginIn<T>(
+  store: Store | undefined,
+  fields: BeginFields,
+  fn?: (interaction: Interaction) => T,
+  options: TrajectoryRunOptions = {},
+): Interaction | T {
   if (fields === null || typeof fields !== 'object')
     throw new TypeError(
       `begin() needs an object of fields with \`event\`; got ${fields === null ? 'null' : typeof fields}.`,
@@ -294,45 +214,54 @@ export function begin<T>(fields: BeginFields, fn?: (interaction: Interaction) =>
   let interaction: InteractionImpl | undefined;
   if (client) {
     try {
-      const store = currentStore();
-      const { span, parent } = startSpan(
-        client,
-        fields.event,
-        buildAttributes(fields, store, client),
-        store,
-        timeInput('startTime', fields.startTime),
-      );
-      const identity = {
-        ...(typeof fields.userId === 'string' && { userId: fields.userId }),
-        ...(typeof fields.convoId === 'string' && { sessionId: fields.convoId }),
-        ...(Array.isArray(fields.tags) && { tags: fields.tags }),
-      };
-      interaction = new InteractionImpl(openSpan(span, 'trajectory', parent, store, identity), client, fields.event);
-      handles.set(interaction.state, interaction);
+      interaction = startTrajectory(client, fields, store);
     } catch (error) {
       log.warn(`begin() could not record "${fields.event}": ${String(error)}`);
     }
   }
-  const handle = interaction ?? noopInteraction(typeof fields.convoId === 'string' ? fields.convoId : undefined);
-  if (!fn) {
-    // Handle form: later calls in this async context become children until finish().
-    if (interaction) storage.enterWith({ ...currentStore(), span: interaction.state });
-    return handle;
-  }
-  if (!interaction) return fn(handle);
+  // Handle form: inactive. Nothing about the caller's context changes.
+  if (!fn) return interaction ?? noopInteraction(typeof fields.convoId === 'string' ? fields.convoId : undefined);
+  if (!interaction) return fn(noopInteraction(typeof fields.convoId === 'string' ? fields.convoId : undefined));
   const it = interaction;
+  const inside = <R>(f: () => R): R => storage.run({ ...store, span: it.state }, f);
   return settle(
-    () => storage.run({ ...currentStore(), span: it.state }, () => fn(it)),
-    (error, failed) => {
-      if (failed) recordError(it.state.span, error);
-      it.finishDangling();
+    () => inside(() => fn(it)),
+    (outcome: Outcome) => {
+      if (outcome.failed) recordError(it.state.span, outcome.error);
+      else if (options.captureOutput) {
+        it.update({ output: outputOf(outcome) });
+        noteDroppedItems(it.state, outcome);
+      }
       it.finish();
     },
+    options.iterate ? { step: (f) => inside(f) } : {},
   );
 }
 
 /**
- * The open trajectory of this async context, or `undefined`.
+ * Opens a trajectory: one span across a multi-step turn.
+ *
+ * Callback form `begin(fields, fn)`: what `fn` records (same async context) becomes a child; it
+ * finishes on return or throw (recording the error, then rethrowing it) and returns `fn`'s result.
+ *
+ * Handle form `begin(fields)`: returns an inactive `Interaction` that never changes the caller's
+ * context; record children through it (`turn.trackAi`, `turn.toolSpan`, `turn.begin`, `turn.run`)
+ * and call `turn.finish()`.
+ * @example
+ * const reply = await begin({ event: 'chat_turn', userId, convoId }, async (turn) => {
+ *   const answer = await callModel(prompt);
+ *   turn.update({ output: answer });
+ *   return answer;
+ * });
+ */
+export function begin(fields: BeginFields): Interaction;
+export function begin<T>(fields: BeginFields, fn: (interaction: Interaction) => T): T;
+export function begin<T>(fields: BeginFields, fn?: (interaction: Interaction) => T): Interaction | T {
+  return beginIn(currentStore(), fields, fn);
+}
+
+/**
+ * The ambient trajectory (the callback form's, or the one `turn.run()` made ambient), or `undefined`.
  * @example
  * currentInteraction()?.update({ properties: { retries: 2 } });
  */

@@ -9,6 +9,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { epochNow, realSetTimeout } from './timers.js';
 
 export interface SendOutcome {
   ok: boolean;
@@ -47,7 +48,7 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   const seconds = Number(raw);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.max(0, date - epochNow());
 }
 
 function postOnce(
@@ -107,11 +108,12 @@ function postOnce(
   });
 }
 
-// Held or not like the request sockets (see postOnce).
+// Held or not like the request sockets (see postOnce). A real timer (timers.ts): under a test's
+// fake timers a faked backoff never ended.
 const sleep = (ms: number, hold: boolean) =>
   new Promise<void>((r) => {
-    const timer = setTimeout(r, ms);
-    if (!hold) timer.unref();
+    const timer = realSetTimeout(r, ms);
+    if (!hold) timer.unref?.();
   });
 
 /** Sends `body`, retrying until it succeeds, fails for good, or `deadline` (epoch ms) passes. */
@@ -129,7 +131,7 @@ export async function sendWithRetry(
   let backoff = INITIAL_BACKOFF_MILLIS;
   let last: Attempt = {};
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const remaining = deadline - Date.now();
+    const remaining = deadline - epochNow();
     if (remaining <= 0)
       return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
     last = await postOnce(url, body, headers, remaining, hold);
@@ -141,7 +143,7 @@ export async function sendWithRetry(
     const jittered = backoff * (0.8 + Math.random() * 0.4);
     const wait = last.retryAfterMillis ?? jittered;
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-    if (Date.now() + wait >= deadline) {
+    if (epochNow() + wait >= deadline) {
       const why =
         last.retryAfterMillis !== undefined ? ` (Retry-After ${Math.round(wait)} ms is past the export deadline)` : '';
       return { ok: false, status: last.status, error: `${last.error ?? 'failed'}${why}`, attempts: attempt };

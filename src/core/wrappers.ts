@@ -1,6 +1,7 @@
 /** Function wrappers: `interaction(fn)` records each call as a trajectory, `tool(fn)` as a tool span. */
-import { begin } from './trajectory.js';
-import { toolSpan } from './trajectory.js';
+import { currentStore } from './context.js';
+import { toolSpanIn } from './tool-span.js';
+import { beginIn } from './trajectory.js';
 
 function nameOf(kind: string, fn: unknown, explicit: unknown, option: string): string {
   if (typeof fn !== 'function')
@@ -19,7 +20,10 @@ function nameOf(kind: string, fn: unknown, explicit: unknown, option: string): s
 
 /**
  * Wraps `fn` so each call is recorded as a trajectory named after it; the return value (awaited
- * if a promise) becomes `output.value` unless `captureOutput` is false.
+ * if a promise) becomes `output.value` unless `captureOutput` is false. A generator function's
+ * trajectory covers the iteration: it ends when the generator completes, is returned or throws,
+ * what the generator records while it is consumed nests under it, and its output is the yielded
+ * values (the first 100).
  * @example
  * const answer = interaction(async function answer(question: string) { return callModel(question); });
  */
@@ -30,24 +34,13 @@ export function interaction<A extends unknown[], R>(
   const event = nameOf('interaction', fn, options?.event, 'event');
   const captureOutput = options?.captureOutput ?? true;
   return function (this: unknown, ...args: A): R {
-    return begin({ event }, (turn) => {
-      const result = fn.apply(this, args);
-      if (!captureOutput) return result;
-      if (result instanceof Promise) {
-        return result.then((v) => {
-          turn.update({ output: v });
-          return v;
-        }) as R;
-      }
-      turn.update({ output: result });
-      return result;
-    });
+    return beginIn(currentStore(), { event }, () => fn.apply(this, args), { captureOutput, iterate: true }) as R;
   };
 }
 
 /**
  * Wraps `fn` so each call is recorded as a tool span: its arguments array becomes `input.value`
- * and its result `output.value` (each can be turned off).
+ * and its result `output.value` (each can be turned off). Generator functions as for `interaction`.
  * @example
  * const getWeather = tool(async function get_weather(city: string) { return { city, temp: 21 }; });
  */
@@ -59,10 +52,9 @@ export function tool<A extends unknown[], R>(
   const captureInput = options?.captureInput ?? true;
   const captureOutput = options?.captureOutput ?? true;
   return function (this: unknown, ...args: A): R {
-    return toolSpan(name, captureInput ? { input: args } : {}, (span) => {
-      // Without captureOutput, an explicit undefined output stops toolSpan from recording the result.
-      if (!captureOutput) span.setOutput = () => undefined;
-      return fn.apply(this, args);
-    });
+    return toolSpanIn(currentStore(), name, captureInput ? { input: args } : {}, () => fn.apply(this, args), {
+      captureOutput,
+      iterate: true,
+    }) as R;
   };
 }

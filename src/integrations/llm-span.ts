@@ -156,8 +156,8 @@ export class RecordedSpan {
       const written = (key: string): string | undefined =>
         typeof attrs[key] === 'string' ? (attrs[key] as string) : undefined;
       const identity = { userId: written(ATTR.userId), convoId: written(ATTR.convoId) };
-      // Kind 'tool' here is only the core's bookkeeping class: an open span that is not a trajectory.
-      return new RecordedSpan(openSpan(span, 'tool', parent, store, {}), client, identity);
+      // Kind 'stream': it ends with the call or its stream, never because its trajectory finished.
+      return new RecordedSpan(openSpan(span, start.name, 'stream', parent, store, {}), client, identity);
     } catch (error) {
       log.warn(`Could not record "${start.name}": ${String(error)}`);
       return undefined;

@@ -109,7 +109,7 @@ describe('long-running server (no serverless platform detected)', () => {
           const turn = sdk.begin({ event: 'overlap-turn', convoId: id });
           arrived[id].open();
           await gates[id].promise;
-          sdk.trackAi({ event: 'overlap-step', properties: { id } });
+          turn.trackAi({ event: 'overlap-step', properties: { id } });
           if (id === 'a') throw new Error('a failed');
           turn.finish();
           res.json({ id });

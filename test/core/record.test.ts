@@ -1,10 +1,10 @@
 /**
  * SPEC §3, §4 and §6, asserted on what a real OTLP receiver decoded: the attribute mapping,
- * trackAi/begin/toolSpan/wrappers, the LIFO rule and identity precedence.
+ * trackAi/begin/toolSpan/wrappers and identity precedence (the handle form, out-of-order finish and
+ * generators: handle-form.test.ts, generators.test.ts).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  BentoUsageError,
   begin,
   currentInteraction,
   flush,
@@ -233,11 +233,14 @@ describe('trackAi', () => {
 describe('begin (trajectories)', () => {
   beforeEach(() => start());
 
-  it('handle form: children nest, update merges properties, finish is idempotent', async () => {
+  it('handle form: children through the handle nest, update merges properties, finish is idempotent', async () => {
     const turn = begin({ event: 'turn', userId: 'u1', convoId: 'c1', input: 'q', properties: { a: 1, b: 2 } });
     expect(turn.eventId).toMatch(HEX16);
     expect(turn.convoId).toBe('c1');
-    const childId = trackAi({ event: 'llm' });
+    // The handle is inactive: a plain call next to it is not its child.
+    trackAi({ event: 'beside' });
+    expect(currentInteraction()).toBeUndefined();
+    const childId = turn.trackAi({ event: 'llm' });
     const tool = turn.toolSpan('search', { input: { q: 'x' } });
     tool.setOutput(['r1']);
     tool.setAttribute('hits', 1);
@@ -268,7 +271,7 @@ describe('begin (trajectories)', () => {
       'output.value': '["r1"]',
       hits: 1,
     });
-    // finish() restored the context: a later call is a root again.
+    expect(one(spans, 'beside').parentSpanId).toBeUndefined();
     expect(one(spans, 'after').parentSpanId).toBeUndefined();
   });
 
@@ -317,29 +320,6 @@ describe('begin (trajectories)', () => {
       const ex = span.events.find((e) => e.name === 'exception');
       expect(ex?.attributes['exception.message']).toBe(message);
     }
-  });
-
-  it('LIFO: finishing the outer while the inner is open throws out_of_order and does not end it', async () => {
-    const outer = begin({ event: 'outer' });
-    const inner = begin({ event: 'inner' });
-    let error: unknown;
-    try {
-      outer.finish({ output: 'too early' });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(BentoUsageError);
-    expect((error as BentoUsageError).code).toBe('out_of_order');
-    expect((error as Error).message).toContain('outer');
-    await flush();
-    expect(receiver.spanByName('outer')).toBeUndefined();
-    expect(status().recorded).toBe(0);
-    inner.finish();
-    outer.finish({ output: 'done' });
-    const spans = await received();
-    expect(receiver.spansByName('outer')).toHaveLength(1);
-    expect(one(spans, 'outer').attributes['output.value']).toBe('done');
-    expect(one(spans, 'inner').parentSpanId).toBe(one(spans, 'outer').spanId);
   });
 
   it('nested begin in callback form becomes a child', async () => {
