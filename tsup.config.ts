@@ -1,11 +1,11 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 // The OpenTelemetry SDK packages are bundled into our output on purpose: their 2.x line declares
 // the peer `@opentelemetry/api <1.10.0`, which makes `npm install` fail with ERESOLVE in apps that
 // already use OpenTelemetry 3.x (api 1.10). Bundling also lets esbuild shake out the code we never
 // load, which is most of the cold-start cost. Only `@opentelemetry/api` stays external, so the
 // host's and our code share one context manager (needed to suppress tracing of our exports).
-export default defineConfig({
+const main: Options = {
   entry: {
     index: 'src/index.ts',
     lambda: 'src/adapters/lambda.ts',
@@ -30,4 +30,36 @@ export default defineConfig({
     // them (their CommonJS `main` builds cannot be shaken).
     options.mainFields = ['module', 'main'];
   },
-});
+};
+
+// ESM only: the Lambda extension registration awaits at top level (see src/adapters/lambda-register.ts).
+// `lambda-entry` is the ESM `@bentolabs/sdk/lambda`: it imports the registration and re-exports the
+// adapter built above, kept external so that both stay the files (and module instances) they are.
+const lambdaEsm: Options = {
+  entry: { 'lambda-register': 'src/adapters/lambda-register.ts', 'lambda-entry': 'src/adapters/lambda-entry.ts' },
+  format: ['esm'],
+  dts: false,
+  splitting: false,
+  treeshake: true,
+  sourcemap: false,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  external: ['@opentelemetry/api'],
+  noExternal: [/^@opentelemetry\/(?!api$)/],
+  esbuildPlugins: [
+    {
+      name: 'keep-sibling-entries',
+      setup(build) {
+        build.onResolve({ filter: /^\.\/lambda(-register)?\.js$/ }, (args) =>
+          args.importer.endsWith('lambda-entry.ts') ? { path: args.path, external: true } : undefined,
+        );
+      },
+    },
+  ],
+  esbuildOptions(options) {
+    options.mainFields = ['module', 'main'];
+  },
+};
+
+export default defineConfig([main, lambdaEsm]);

@@ -4,6 +4,7 @@
  */
 import { initState, peekClient } from './client.js';
 import { peekConfiguration, redactKey, type BentoProtocol } from './config.js';
+import { extensionState, type LambdaDelivery } from './lambda-extension.js';
 import { SDK_VERSION } from './version.js';
 
 /** What `status()` returns. */
@@ -41,6 +42,13 @@ export interface BentoStatus {
   lastAttemptError?: string;
   /** Flush on beforeExit/SIGTERM/SIGINT is armed. */
   flushOnExit: boolean;
+  /** How the Lambda adapter delivers spans in this process, and why (see the README's Lambda section). */
+  lambda: { delivery: LambdaDelivery; reason: string };
+}
+
+function lambdaStatus(): BentoStatus['lambda'] {
+  const { delivery, reason } = extensionState();
+  return { delivery, reason };
 }
 
 /**
@@ -77,6 +85,7 @@ export function status(): BentoStatus {
       exportRequests: 0,
       failedExports: 0,
       flushOnExit: false,
+      lambda: lambdaStatus(),
     };
   }
   const c = client.processor.counters();
@@ -111,5 +120,6 @@ export function status(): BentoStatus {
     }),
     ...(exporter.lastAttemptError !== undefined && { lastAttemptError: exporter.lastAttemptError }),
     flushOnExit: client.options.flushOnExit,
+    lambda: lambdaStatus(),
   };
 }

@@ -16,6 +16,7 @@ import {
   type BentoProtocol,
 } from '../core/config.js';
 import { BentoLabsTraceExporter } from '../core/exporter.js';
+import { extensionState } from '../core/lambda-extension.js';
 import { configureLogger } from '../core/logger.js';
 import { SDK_VERSION } from '../core/version.js';
 
@@ -33,7 +34,8 @@ export interface DoctorCheck {
     | 'auth'
     | 'protobuf'
     | 'json'
-    | 'runtime';
+    | 'runtime'
+    | 'lambda';
   status: CheckStatus;
   title: string;
   detail: string;
@@ -209,6 +211,10 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
       title: 'Runtime',
       detail: `${platform}: wrap handlers with the adapter (@bentolabs/sdk/lambda wrapHandler, /next wrapRouteHandler...) so spans are sent before the freeze`,
     });
+    if (platform === 'aws_lambda') {
+      const { delivery, reason } = extensionState();
+      add({ id: 'lambda', status: 'info', title: 'Lambda', detail: `delivery ${delivery}: ${reason}` });
+    }
   } else {
     add({
       id: 'runtime',
