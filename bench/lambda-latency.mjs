@@ -60,7 +60,11 @@ async function startSink() {
     setLatency: (ms) => {
       latency = ms;
     },
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(r);
+      }),
   };
 }
 
