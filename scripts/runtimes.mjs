@@ -116,10 +116,17 @@ export function ensureRic(major) {
 /** The built client loads its native addon under the Node it was built for. */
 function ricWorks(node, pkg) {
   if (!existsSync(path.join(pkg, 'package.json'))) return false;
-  const addon = spawnSync('find', [pkg, '-name', '*.node', '-path', '*build*'], { encoding: 'utf8' }).stdout.trim();
+  // 3.x leaves it under build/, 4.x at the package root.
+  const addon = spawnSync('find', [pkg, '-name', 'rapid-client.node', '-not', '-path', '*/deps/*'], {
+    encoding: 'utf8',
+  }).stdout.trim();
   if (!addon) return false;
   const file = addon.split('\n')[0];
-  const out = spawnSync(node, ['-e', `require(${JSON.stringify(file)})`], { encoding: 'utf8' });
+  // The addon reads the Runtime API address when it loads (and aborts without one).
+  const out = spawnSync(node, ['-e', `require(${JSON.stringify(file)})`], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' },
+  });
   return out.status === 0;
 }
 

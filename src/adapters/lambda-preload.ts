@@ -1,8 +1,9 @@
 /**
  * The CommonJS `@bentolabs/sdk/lambda/register` (`NODE_OPTIONS="--require ..."`): starts the
- * extension registration without waiting for it, which a `require` cannot do. A preload runs
- * before the runtime has even loaded itself, so registration normally ends long before the
- * runtime's first request for an event; `--import @bentolabs/sdk/lambda/register` waits for it.
+ * extension registration but cannot wait for it. Best effort only: a handler whose loading
+ * blocks the event loop (any CommonJS handler with dependencies) lets the runtime ask for its
+ * first event before the request is even written, and Lambda then refuses it (inline delivery).
+ * `--import @bentolabs/sdk/lambda/register` waits for it: that is the documented way.
  */
 import { registerExtension } from '../core/lambda-extension.js';
 

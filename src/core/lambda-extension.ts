@@ -35,6 +35,8 @@ export interface ExtensionState {
   registered: boolean;
   /** Registered, but an INVOKE event was missing when a wrapper needed it: deliver inline. */
   invokeMissing: boolean;
+  /** INVOKE events received so far. */
+  invokesSeen: number;
   wrappers: number;
   requests: Map<string, Held>;
   /** Flushes of the SDK copies in this process, for the final flush on SIGTERM. */
@@ -46,8 +48,13 @@ const EXTENSION_NAME = 'bentolabs';
 const REGISTER_TIMEOUT_MILLIS = 2000;
 /** How long the extension holds an INVOKE no wrapped handler claims (an unwrapped handler). */
 const CLAIM_TIMEOUT_MILLIS = 250;
-/** How long an answered invocation waits for its INVOKE event before delivering inline. */
-export const INVOKE_GRACE_MILLIS = 20;
+/**
+ * How long an answered invocation waits for its INVOKE event (sent together with the runtime's
+ * event, so normally read already) before delivering inline: longer once INVOKE events have been
+ * seen in this process (they do come; only a starved event loop delays one), shorter before (an
+ * emulator that never sends them costs this once).
+ */
+const INVOKE_GRACE_MILLIS = { first: 100, seen: 1000 };
 const SIGTERM_FLUSH_MILLIS = 300;
 
 /** The process-wide state, created on first use from the environment. */
@@ -60,6 +67,7 @@ export function extensionState(): ExtensionState {
       reason: 'not running on AWS Lambda (no AWS_LAMBDA_RUNTIME_API)',
       registered: false,
       invokeMissing: false,
+      invokesSeen: 0,
       wrappers: 0,
       requests: new Map(),
       flushers: new Set(),
@@ -140,6 +148,7 @@ async function eventLoop(state: ExtensionState, api: string, id: string): Promis
     }
     if (event.eventType === 'INVOKE' && typeof event.requestId === 'string') {
       state.invokeMissing = false;
+      state.invokesSeen += 1;
       await hold(state, event.requestId, typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 1000);
     } else if (event.eventType === 'SHUTDOWN') return;
   }
@@ -203,7 +212,7 @@ export function claim(requestId: string): void {
 
 /**
  * Whether the extension holds the freeze for `requestId`, so its spans may be exported after the
- * response. Waits up to {@link INVOKE_GRACE_MILLIS} for an INVOKE event not read yet.
+ * response. Waits a little for an INVOKE event not read yet (see INVOKE_GRACE_MILLIS).
  */
 export async function heldForExport(requestId: string | undefined): Promise<boolean> {
   const state = extensionState();
@@ -213,7 +222,8 @@ export async function heldForExport(requestId: string | undefined): Promise<bool
   if (state.invokeMissing) return false;
   const h = entry(state, requestId);
   const seen = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), INVOKE_GRACE_MILLIS);
+    const grace = state.invokesSeen > 0 ? INVOKE_GRACE_MILLIS.seen : INVOKE_GRACE_MILLIS.first;
+    const timer = setTimeout(() => resolve(false), grace);
     const check = (): void => {
       if (!h.seen) {
         h.wake.push(check);
@@ -285,8 +295,8 @@ interface Answer {
 
 /**
  * One request to the local Extensions API: outside the host's HTTP instrumentation (tracing
- * suppressed), on an unref'd socket so it never keeps the process alive, and without a timeout
- * unless one is given (never for the long-poll).
+ * suppressed). The long-poll has no timeout and an unref'd socket, so it never keeps the process
+ * alive; registration is bounded by its timeout and does keep it alive, since init awaits it.
  */
 function request(
   api: string,
@@ -307,14 +317,15 @@ function request(
           );
           res.on('error', reject);
         });
-        req.on('socket', (socket) => socket.unref());
+        // Registration keeps the process alive (module evaluation awaits it, bounded by its
+        // timeout); the long-poll never does.
+        if (options.timeoutMillis === undefined) req.on('socket', (socket) => socket.unref());
         req.on('error', reject);
         if (options.timeoutMillis !== undefined) {
           const timer = setTimeout(
             () => req.destroy(new Error(`no answer within ${options.timeoutMillis} ms`)),
             options.timeoutMillis,
           );
-          timer.unref();
           req.on('close', () => clearTimeout(timer));
         }
         req.end(options.body);

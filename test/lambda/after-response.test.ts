@@ -110,6 +110,19 @@ describe.each(MAJORS)('Node %i: delivery after the response', (major) => {
     expect(names(delivered(rec, b))).toEqual(['commonjs']);
   });
 
+  it("the extension's requests (its long-poll included) stay out of the host's HTTP instrumentation", async () => {
+    const rec = await receiver();
+    const preload = `--import ${path.join(ROOT, 'dist', 'lambda-register.js')}`;
+    const box = await sandbox(rt, 'instrumented.handler', rec.url, { env: { NODE_OPTIONS: preload } });
+    await box.invoke({});
+    // The first invocation's long-poll has ended by the second one, so its span would be there.
+    const r = await box.invoke({});
+    const { lambda, hostSpans } = JSON.parse(r.body!) as { lambda: unknown; hostSpans: string[] };
+    expect(lambda).toMatchObject({ delivery: 'after-response' });
+    expect(hostSpans.filter((u) => u.endsWith('/host-call'))).toHaveLength(2);
+    expect(hostSpans.filter((u) => !u.endsWith('/host-call'))).toEqual([]);
+  });
+
   it('the timeout guard still delivers before the kill', async () => {
     const rec = await receiver();
     const box = await sandbox(rt, 'handlers.timesOut', rec.url, { timeoutMillis: 1500 });

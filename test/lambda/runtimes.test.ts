@@ -18,7 +18,12 @@ async function both(rt: Runtime, handler: string, event: unknown = { n: 1 }) {
   return { rec, w, b, logs: wrapped.logs };
 }
 
-const answer = (r: InvokeRecord) => ({ outcome: r.outcome, body: r.body, errorType: r.errorType });
+/** What the caller gets; for an error its type and message (the stack trace differs, of course). */
+const answer = (r: InvokeRecord) => {
+  if (r.outcome !== 'error') return { outcome: r.outcome, body: r.body, errorType: r.errorType };
+  const { errorType, errorMessage } = JSON.parse(r.body ?? '{}') as { errorType?: string; errorMessage?: string };
+  return { outcome: r.outcome, errorType, errorMessage, header: r.errorType };
+};
 
 describe.each(MAJORS)('Node %i under aws-lambda-ric', (major) => {
   let rt: Runtime;
