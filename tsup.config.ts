@@ -1,4 +1,5 @@
 import { defineConfig, type Options } from 'tsup';
+import { noMachineIdDetectors, saveMetafile } from './scripts/build-plugins.mjs';
 
 // The OpenTelemetry SDK packages are bundled into our output on purpose: their 2.x line declares
 // the peer `@opentelemetry/api <1.10.0`, which makes `npm install` fail with ERESOLVE in apps that
@@ -29,6 +30,9 @@ const main: Options = {
   platform: 'node',
   external: ['@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
   noExternal: [/^@opentelemetry\/(?!api$)/],
+  // No chunk nothing imports (OpenTelemetry's machine-id detectors), and a metafile per format for
+  // scripts/check-package.mjs (bundled packages vs THIRD_PARTY_NOTICES.md).
+  esbuildPlugins: [noMachineIdDetectors, saveMetafile((options) => `tsup${options.outExtension?.['.js'] ?? '.js'}`)],
   esbuildOptions(options) {
     // The OpenTelemetry packages ship ESM under `module`; preferring it lets esbuild tree-shake
     // them (their CommonJS `main` builds cannot be shaken).

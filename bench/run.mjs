@@ -17,6 +17,7 @@ const suites = { record: benchRecord, flush: benchFlush, 'cold-start': benchCold
 if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }
+suites.encode = async () => (await import('./encode-stall.mjs')).benchEncodeStall();
 suites['lambda-latency'] = async () => (await import('./lambda-latency.mjs')).benchLambdaLatency();
 const rows = [];
 for (const [name, fn] of Object.entries(suites)) {

@@ -8,7 +8,8 @@
  * Lambda types are re-declared structurally, so this entry point needs no `@types/aws-lambda`.
  */
 import { flush } from '../core/client.js';
-import { checkInvocationOptions, readOption, type InvocationOptions } from '../core/invocation.js';
+import { checkInvocationOptions, readOption, type InvocationOptions } from '../core/adapter-options.js';
+import { sharedSymbol } from '../core/global.js';
 import { extensionState } from '../core/lambda-extension.js';
 import { startInvocation } from '../core/lambda-invocation.js';
 import type { LambdaContextLike } from '../core/lambda-context.js';
@@ -34,7 +35,7 @@ export interface LambdaOptions extends InvocationOptions {
 
 // The runtime marks streaming handlers with these symbols (awslambda.streamifyResponse).
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
-const WRAPPED = Symbol.for('@bentolabs/sdk/lambda.wrapped');
+const WRAPPED = sharedSymbol('lambda.wrapped');
 
 type AnyFunction = (...args: never[]) => unknown;
 

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Attributes, Span } from '@opentelemetry/api';
+import { shared } from './global.js';
 
 /** Who a span is about; each field is optional. */
 export interface Identity {
@@ -49,11 +50,9 @@ export interface Store {
   readonly identity?: Identity | undefined;
 }
 
-// Kept on globalThis so that the ESM and CommonJS copies of the SDK, if an app loads both,
-// still agree on one context (the "dual package hazard").
-const KEY = Symbol.for('@bentolabs/sdk/context');
-const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<Store> | undefined>;
-export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= new AsyncLocalStorage<Store>());
+// In the global slot, so that the ESM and CommonJS copies of the SDK, if an app loads both, still
+// agree on one context (the "dual package hazard").
+export const storage: AsyncLocalStorage<Store> = shared('context', () => new AsyncLocalStorage<Store>());
 
 export function currentStore(): Store | undefined {
   return storage.getStore();

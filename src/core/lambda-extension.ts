@@ -14,6 +14,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import * as http from 'node:http';
 import { lambdaEnvironment } from './config.js';
+import { sharedSymbol } from './global.js';
 
 export type LambdaDelivery = 'after-response' | 'inline' | 'managed-instances';
 
@@ -43,7 +44,7 @@ export interface ExtensionState {
   flushers: Set<(timeoutMillis: number) => Promise<unknown>>;
 }
 
-const KEY = Symbol.for('@bentolabs/sdk/lambda-extension');
+const KEY = sharedSymbol('lambda-extension');
 const EXTENSION_NAME = 'bentolabs';
 const REGISTER_TIMEOUT_MILLIS = 2000;
 /** How long the extension holds an INVOKE no wrapped handler claims (an unwrapped handler). */

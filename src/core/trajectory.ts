@@ -7,13 +7,16 @@ import { encodeProperty, truncate } from './attributes.js';
 import { getClient, type Client } from './client.js';
 import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpan } from './context.js';
 import { BentoUsageError } from './errors.js';
+import { shared } from './global.js';
 import { log } from './logger.js';
+import { isThenable } from './safely.js';
 import {
   buildAttributes,
   closeSpan,
   INVALID_SPAN_ID,
   openSpan,
   patchAttributes,
+  readFields,
   recordError,
   startSpan,
   timeInput,
@@ -63,11 +66,9 @@ export interface Interaction {
 
 const noopTool: ToolSpan = { spanId: INVALID_SPAN_ID, setOutput() {}, setAttribute() {}, recordError() {}, end() {} };
 
-// On globalThis, like the context and the client state, so that `currentInteraction()` of the
+// In the global slot, like the context and the client state, so that `currentInteraction()` of the
 // CommonJS copy finds a trajectory the ESM copy opened (and vice versa).
-const HANDLES_KEY = Symbol.for('@bentolabs/sdk/interaction-handles');
-const handleHolder = globalThis as unknown as Record<symbol, WeakMap<OpenSpan, Interaction> | undefined>;
-const handles: WeakMap<OpenSpan, Interaction> = (handleHolder[HANDLES_KEY] ??= new WeakMap<OpenSpan, Interaction>());
+const handles = shared('interactionHandles', () => new WeakMap<OpenSpan, Interaction>());
 
 function noopInteraction(convoId: string | undefined): Interaction {
   return {
@@ -80,16 +81,19 @@ function noopInteraction(convoId: string | undefined): Interaction {
   };
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  v !== null &&
-  (typeof v === 'object' || typeof v === 'function') &&
-  typeof (v as PromiseLike<unknown>).then === 'function';
-
 /**
  * Runs `fn` and then `done(error?)`, for sync and async results alike; rethrows `fn`'s error
  * unchanged and returns its result unchanged (the same promise type for thenables).
  */
-export function settle<T>(fn: () => T, done: (error: unknown, failed: boolean, value?: unknown) => void): T {
+export function settle<T>(fn: () => T, onSettled: (error: unknown, failed: boolean, value?: unknown) => void): T {
+  // Our bookkeeping must never replace what `fn` returned or threw.
+  const done = (error: unknown, failed: boolean, value?: unknown) => {
+    try {
+      onSettled(error, failed, value);
+    } catch (failure) {
+      log.warn(`Could not finish a span after its callback settled: ${String(failure)}`);
+    }
+  };
   let result: T;
   try {
     result = fn();
@@ -128,13 +132,21 @@ class ToolSpanImpl implements ToolSpan {
   setOutput(value: unknown): void {
     if (this.state.ended) return;
     this.outputSet = true;
-    patchAttributes(this.state.span, { output: value }, this.client);
+    try {
+      patchAttributes(this.state.span, { output: value }, this.client);
+    } catch (error) {
+      log.warn(`setOutput() could not record the output: ${String(error)}`);
+    }
   }
   setAttribute(key: string, value: unknown): void {
     if (this.state.ended || typeof key !== 'string' || key === '' || key === '__proto__') return;
-    const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
-    if (encoded !== undefined)
-      this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
+    try {
+      const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
+      if (encoded !== undefined)
+        this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
+    } catch (error) {
+      log.warn(`setAttribute() could not record \`${key}\`: ${String(error)}`);
+    }
   }
   recordError(error: unknown): void {
     if (!this.state.ended) recordError(this.state.span, error);
@@ -208,12 +220,17 @@ class InteractionImpl implements Interaction {
   get convoId(): string | undefined {
     return this.state.identity.sessionId;
   }
-  update(fields: InteractionUpdate): void {
-    if (this.state.ended || fields === null || typeof fields !== 'object') return;
-    patchAttributes(this.state.span, fields, this.client);
-    if (typeof fields.userId === 'string') this.state.identity.userId = fields.userId;
-    if (typeof fields.convoId === 'string') this.state.identity.sessionId = fields.convoId;
-    if (Array.isArray(fields.tags)) this.state.identity.tags = fields.tags;
+  update(passed: InteractionUpdate): void {
+    const fields = readFields(passed);
+    if (this.state.ended || !fields) return;
+    try {
+      patchAttributes(this.state.span, fields, this.client);
+      if (typeof fields.userId === 'string') this.state.identity.userId = fields.userId;
+      if (typeof fields.convoId === 'string') this.state.identity.sessionId = fields.convoId;
+      if (Array.isArray(fields.tags)) this.state.identity.tags = fields.tags;
+    } catch (error) {
+      log.warn(`update() of "${this.name}" could not record its fields: ${String(error)}`);
+    }
   }
   finish(fields?: Pick<SpanFields, 'output' | 'properties'>): void {
     if (this.state.ended) return;
@@ -221,10 +238,16 @@ class InteractionImpl implements Interaction {
     if (open) {
       throw new BentoUsageError(
         'out_of_order',
-        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).`,
+        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the ` +
+          'inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).',
       );
     }
-    if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);
+    try {
+      if (fields !== undefined) patchAttributes(this.state.span, fields, this.client);
+    } catch (error) {
+      log.warn(`finish() of "${this.name}" could not record its fields: ${String(error)}`);
+    }
+    // Ended whatever the fields were: a span left open is never exported.
     closeSpan(this.state);
     // Handle form: leave this async context pointing at the enclosing span again.
     const store = storage.getStore();

@@ -17,7 +17,6 @@ import {
 } from '../core/config.js';
 import { BentoLabsTraceExporter } from '../core/exporter.js';
 import { extensionState } from '../core/lambda-extension.js';
-import { configureLogger } from '../core/logger.js';
 import { SDK_VERSION } from '../core/version.js';
 
 export type CheckStatus = 'ok' | 'info' | 'warn' | 'fail' | 'skip';
@@ -78,8 +77,6 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const timeout = options.timeoutMillis ?? 5000;
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck) => checks.push(c);
-  // The SDK's own warnings would duplicate what the checks say.
-  configureLogger('silent');
 
   const [major] = process.versions.node.split('.').map(Number);
   add(
