@@ -17,6 +17,9 @@ const main: Options = {
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
+    openai: 'src/integrations/openai.ts',
+    anthropic: 'src/integrations/anthropic.ts',
+    ai: 'src/integrations/ai.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -28,7 +31,16 @@ const main: Options = {
   clean: false,
   target: 'node20',
   platform: 'node',
-  external: ['@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
+  external: [
+    '@opentelemetry/api',
+    'next/server',
+    'next',
+    '@middy/core',
+    'express',
+    'openai',
+    '@anthropic-ai/sdk',
+    'ai',
+  ],
   noExternal: [/^@opentelemetry\/(?!api$)/],
   // No chunk nothing imports (OpenTelemetry's machine-id detectors), and a metafile per format for
   // scripts/check-package.mjs (bundled packages vs THIRD_PARTY_NOTICES.md).

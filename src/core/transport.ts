@@ -55,6 +55,7 @@ function postOnce(
   body: Uint8Array,
   headers: Record<string, string>,
   timeoutMillis: number,
+  hold: boolean,
 ): Promise<Attempt> {
   return new Promise((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
@@ -97,14 +98,21 @@ function postOnce(
       req.destroy();
       done({ error: `request timed out after ${timeoutMillis} ms` });
     });
+    // Unref'd for the SDK's own processor: whoever needs its exports delivered waits in flush(),
+    // whose timer is ref'd and bounded (at exit by exitFlushTimeoutMillis), so a script still
+    // delivers at exit, and an endpoint that is down cannot delay the exit further.
+    if (!hold) req.on('socket', (s) => s.unref());
     req.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
     req.end(body);
   });
 }
 
-// Not unref'd: an export in progress may hold the process open, but never past its deadline,
-// and that is what lets a script that ends right after recording still deliver its spans.
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// Held or not like the request sockets (see postOnce).
+const sleep = (ms: number, hold: boolean) =>
+  new Promise<void>((r) => {
+    const timer = setTimeout(r, ms);
+    if (!hold) timer.unref();
+  });
 
 /** Sends `body`, retrying until it succeeds, fails for good, or `deadline` (epoch ms) passes. */
 export async function sendWithRetry(
@@ -114,6 +122,8 @@ export async function sendWithRetry(
   deadline: number,
   /** Told about each failed attempt as it happens, so diagnostics need not wait for the last retry. */
   onAttemptFailed?: (error: string) => void,
+  /** Keep the process alive until done (within `deadline`); `false` when a flush() does that instead. */
+  hold = true,
 ): Promise<SendOutcome> {
   const url = new URL(target);
   let backoff = INITIAL_BACKOFF_MILLIS;
@@ -122,7 +132,7 @@ export async function sendWithRetry(
     const remaining = deadline - Date.now();
     if (remaining <= 0)
       return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
-    last = await postOnce(url, body, headers, remaining);
+    last = await postOnce(url, body, headers, remaining, hold);
     if (last.status !== undefined && last.status >= 200 && last.status < 300)
       return { ok: true, status: last.status, attempts: attempt, body: last.body };
     onAttemptFailed?.(last.error ?? `HTTP ${last.status}`);
@@ -136,7 +146,7 @@ export async function sendWithRetry(
         last.retryAfterMillis !== undefined ? ` (Retry-After ${Math.round(wait)} ms is past the export deadline)` : '';
       return { ok: false, status: last.status, error: `${last.error ?? 'failed'}${why}`, attempts: attempt };
     }
-    await sleep(wait);
+    await sleep(wait, hold);
   }
   return { ok: false, status: last.status, error: last.error, attempts: MAX_ATTEMPTS };
 }
