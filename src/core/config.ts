@@ -366,3 +366,33 @@ export function detectServerless():
   if (env('FUNCTIONS_WORKER_RUNTIME')) return 'azure_functions';
   return undefined;
 }
+
+/** What the Lambda adapter reads from the environment to choose how it delivers. */
+export interface LambdaEnvironment {
+  /** `host:port` of the Runtime API (and Extensions API); unset outside Lambda. */
+  runtimeApi: string | undefined;
+  /** Lambda Managed Instances: many concurrent invocations per process, no freeze between them. */
+  managedInstances: boolean;
+  /** `BENTOLABS_DELIVER_AFTER_RESPONSE`: `false`/`0` turns delivery after the response off. */
+  deliverAfterResponse: boolean | undefined;
+  /** `BENTOLABS_ENABLED=false` turns the whole SDK off, so there is nothing to deliver. */
+  enabled: boolean;
+}
+
+export function lambdaEnvironment(): LambdaEnvironment {
+  const raw = env('BENTOLABS_DELIVER_AFTER_RESPONSE')?.toLowerCase();
+  let enabled = true;
+  try {
+    enabled = resolveEnabled(undefined);
+  } catch {
+    /* an invalid value is reported by resolveOptions() */
+  }
+  return {
+    runtimeApi: env('AWS_LAMBDA_RUNTIME_API'),
+    managedInstances:
+      env('AWS_LAMBDA_MAX_CONCURRENCY') !== undefined ||
+      env('AWS_LAMBDA_INITIALIZATION_TYPE') === 'lambda-managed-instances',
+    deliverAfterResponse: raw === undefined ? undefined : !['false', '0', 'no', 'off'].includes(raw),
+    enabled,
+  };
+}

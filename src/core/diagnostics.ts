@@ -4,6 +4,7 @@
  */
 import { initState, peekClient } from './client.js';
 import { peekConfiguration, redactKey, type BentoProtocol } from './config.js';
+import { extensionState, type LambdaDelivery } from './lambda-extension.js';
 import { openCounts } from './open-spans.js';
 import { SDK_VERSION } from './version.js';
 import { listWarnings, type BentoWarning } from './warnings.js';
@@ -52,6 +53,13 @@ export interface BentoStatus {
   openToolSpans: number;
   /** Every warning the SDK logged since init (once each), with how often its condition was seen. */
   warnings: BentoWarning[];
+  /** How the Lambda adapter delivers spans in this process, and why (see the README's Lambda section). */
+  lambda: { delivery: LambdaDelivery; reason: string };
+}
+
+function lambdaStatus(): BentoStatus['lambda'] {
+  const { delivery, reason } = extensionState();
+  return { delivery, reason };
 }
 
 function describeInitError(error: Error | undefined): BentoStatus['initError'] {
@@ -109,6 +117,7 @@ export function status(): BentoStatus {
       failedExports: 0,
       flushOnExit: false,
       ...common(st.initError),
+      lambda: lambdaStatus(),
     };
   }
   const c = client.processor.counters();
@@ -145,5 +154,6 @@ export function status(): BentoStatus {
     flushOnExit: client.options.flushOnExit,
     exitFlushTimeoutMillis: client.options.exitFlushTimeoutMillis,
     ...common(st.initError),
+    lambda: lambdaStatus(),
   };
 }

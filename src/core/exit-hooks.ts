@@ -25,6 +25,20 @@ import { log } from './logger.js';
 import type { BentoLabsSpanProcessor } from './processor.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+const FLUSH_ONLY = Symbol.for('@bentolabs/sdk.flush-only-signal-listener');
+
+/**
+ * Tags a signal listener of ours that only flushes and re-raises: it never decides the process's
+ * exit, so another flush-only listener (the Lambda extension's SIGTERM one) re-raises beside it.
+ */
+export function markFlushOnly(listener: (...args: never[]) => unknown): void {
+  (listener as unknown as Record<symbol, boolean>)[FLUSH_ONLY] = true;
+}
+
+export function isFlushOnly(listener: unknown): boolean {
+  return typeof listener === 'function' && (listener as unknown as Record<symbol, unknown>)[FLUSH_ONLY] === true;
+}
 type Signal = (typeof SIGNALS)[number];
 const isOurSignal = (event: string | symbol): event is Signal => SIGNALS.includes(event as Signal);
 
@@ -67,6 +81,7 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
       .finally(() => die(signal));
   };
 
+  markFlushOnly(onSignal);
   const othersListen = (signal: Signal) => process.listeners(signal).some((l) => l !== onSignal);
   const reconcile = (signal: Signal) => {
     if (detached || dying) return;

@@ -110,6 +110,8 @@ export interface OpenInvocation {
   fail(error: unknown): void;
   /** Stops the guard, ends what is still open and flushes (when flushing). Idempotent; never rejects. */
   close(): Promise<FlushResult | undefined>;
+  /** `close()` without the flush: for adapters that deliver at another moment (after the response). */
+  end(): void;
 }
 
 /**
@@ -164,6 +166,9 @@ class InvocationHandle implements OpenInvocation {
         },
         Math.max(0, deadline - guardMillis - now, (deadline - now) / 2),
       );
+      // The guard must never keep an otherwise empty event loop alive: runtimes answer (or exit)
+      // when the loop drains, and a held loop would make them answer only when the guard fires.
+      this.guard.unref?.();
     }
   }
 
@@ -197,10 +202,9 @@ class InvocationHandle implements OpenInvocation {
     }));
   }
 
-  private async finish(): Promise<FlushResult | undefined> {
+  end(): void {
     this.invocation.closed = true;
     realClearTimeout(this.guard);
-    if (!(this.options.flush ?? true)) return undefined;
     const left = endOpen(this.invocation, (s) => {
       s.span.setAttribute('bentolabs.unfinished', true);
       closeSpan(s);
@@ -209,6 +213,15 @@ class InvocationHandle implements OpenInvocation {
       log.warn(
         `${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`,
       );
+  }
+
+  private async finish(): Promise<FlushResult | undefined> {
+    if (!(this.options.flush ?? true)) {
+      this.invocation.closed = true;
+      realClearTimeout(this.guard);
+      return undefined;
+    }
+    this.end();
     return flushBefore(this.deadline, this.options, this.invocation);
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '../core/config.js';
 import { configFindings, isLoopbackHost } from '../core/config-warnings.js';
 import { BentoAuthError } from '../core/errors.js';
+import { extensionState } from '../core/lambda-extension.js';
 import { SDK_VERSION } from '../core/version.js';
 import { handlerCheck } from './doctor-handler.js';
 import { exportChecks, reachCheck } from './doctor-network.js';
@@ -32,7 +33,8 @@ export interface DoctorCheck {
     | 'protobuf'
     | 'json'
     | 'runtime'
-    | 'handler';
+    | 'handler'
+    | 'lambda';
   status: CheckStatus;
   title: string;
   detail: string;
@@ -207,6 +209,10 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
         `${platform}: wrap handlers with the adapter (@bentolabs/sdk/lambda wrapHandler, /next wrapRouteHandler...) ` +
         'so spans are sent before the freeze',
     });
+    if (platform === 'aws_lambda') {
+      const { delivery, reason } = extensionState();
+      add({ id: 'lambda', status: 'info', title: 'Lambda', detail: `delivery ${delivery}: ${reason}` });
+    }
   } else {
     add({
       id: 'runtime',

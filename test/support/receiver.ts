@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { decodeTraceRequest, encodingOf, OtlpDecodeError } from '../../src/dev/otlp.js';
 import type { OtlpEncoding, ReceivedSpan } from '../../src/dev/otlp.js';
 
@@ -36,6 +37,8 @@ export interface ReceivedRequest {
   /** The HTTP status answered; 0 when no answer was sent (hang, reset, close, client gone). */
   status: number;
   accepted: boolean;
+  /** `performance.now()` when the answer was sent; compare with a freeze to tell what was delivered. */
+  answeredAt?: number;
 }
 
 interface Waiter {
@@ -49,6 +52,8 @@ export class OtlpReceiver {
   readonly requests: ReceivedRequest[] = [];
   readonly spans: ReceivedSpan[] = [];
   private fault: { value: Fault; remaining: number } | undefined;
+  /** Every accepted export is answered this much later (a receiver that far away), unless a fault applies. */
+  latencyMillis = 0;
   private readonly waiters = new Set<Waiter>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -180,7 +185,9 @@ export class OtlpReceiver {
       accepted: false,
     };
     const isTraces = path === TRACES_PATH && req.method === 'POST';
-    const fault = isTraces ? this.takeFault(encoding) : undefined;
+    const taken = isTraces ? this.takeFault(encoding) : undefined;
+    const fault: Fault | undefined =
+      taken ?? (isTraces && this.latencyMillis > 0 ? { kind: 'delay', millis: this.latencyMillis } : undefined);
 
     if (fault?.kind === 'reset') {
       let done = false;
@@ -293,6 +300,7 @@ export class OtlpReceiver {
     if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
     request.status = status;
     request.accepted = status >= 200 && status < 300;
+    request.answeredAt = performance.now();
     res.writeHead(status, headers).end(body);
     this.record(request);
   }

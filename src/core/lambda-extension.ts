@@ -1,0 +1,333 @@
+/**
+ * Delivery after the response on AWS Lambda: an *internal extension* in the function's own
+ * process (Extensions API 2020-01-01). Lambda hands the response to the caller as soon as the
+ * runtime posts it, and freezes the sandbox only once the runtime and every registered extension
+ * ask for their next event. So: register for INVOKE during init; on INVOKE for request R, hold
+ * the freeze until the wrapped handler of R has answered and exported what R recorded; then ask
+ * for the next event.
+ *
+ * The state lives on `globalThis` under a registry symbol because the registration (an ESM
+ * preload, `@bentolabs/sdk/lambda/register`, or the ESM `@bentolabs/sdk/lambda` entry) and the
+ * wrapper (possibly the CommonJS build) can be two copies of this module in one process.
+ */
+import { context } from '@opentelemetry/api';
+import { isFlushOnly, markFlushOnly } from './exit-hooks.js';
+import { suppressTracing } from '@opentelemetry/core';
+import * as http from 'node:http';
+import { lambdaEnvironment } from './config.js';
+import { sharedSymbol } from './global.js';
+
+export type LambdaDelivery = 'after-response' | 'inline' | 'managed-instances';
+
+interface Held {
+  /** The extension saw INVOKE for this request and holds the freeze for it. */
+  seen: boolean;
+  /** A wrapped handler runs this request. */
+  claimed: boolean;
+  /** The wrapper is done with the request (exported, or flushed inline). */
+  released: boolean;
+  wake: Array<() => void>;
+}
+
+export interface ExtensionState {
+  delivery: LambdaDelivery;
+  reason: string;
+  /** Resolves when registration finished (either way). */
+  ready?: Promise<void>;
+  registered: boolean;
+  /** Registered, but an INVOKE event was missing when a wrapper needed it: deliver inline. */
+  invokeMissing: boolean;
+  /** INVOKE events received so far. */
+  invokesSeen: number;
+  wrappers: number;
+  requests: Map<string, Held>;
+  /** Flushes of the SDK copies in this process, for the final flush on SIGTERM. */
+  flushers: Set<(timeoutMillis: number) => Promise<unknown>>;
+}
+
+const KEY = sharedSymbol('lambda-extension');
+const EXTENSION_NAME = 'bentolabs';
+const REGISTER_TIMEOUT_MILLIS = 2000;
+/** How long the extension holds an INVOKE no wrapped handler claims (an unwrapped handler). */
+const CLAIM_TIMEOUT_MILLIS = 250;
+/**
+ * How long an answered invocation waits for its INVOKE event (sent together with the runtime's
+ * event, so normally read already) before delivering inline: longer once INVOKE events have been
+ * seen in this process (they do come; only a starved event loop delays one), shorter before (an
+ * emulator that never sends them costs this once).
+ */
+const INVOKE_GRACE_MILLIS = { first: 100, seen: 1000 };
+const SIGTERM_FLUSH_MILLIS = 300;
+
+/** The process-wide state, created on first use from the environment. */
+export function extensionState(): ExtensionState {
+  const g = globalThis as unknown as Record<symbol, ExtensionState | undefined>;
+  let state = g[KEY];
+  if (!state) {
+    state = {
+      delivery: 'inline',
+      reason: 'not running on AWS Lambda (no AWS_LAMBDA_RUNTIME_API)',
+      registered: false,
+      invokeMissing: false,
+      invokesSeen: 0,
+      wrappers: 0,
+      requests: new Map(),
+      flushers: new Set(),
+    };
+    const envs = lambdaEnvironment();
+    if (envs.managedInstances) {
+      state.delivery = 'managed-instances';
+      state.reason =
+        'Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY or AWS_LAMBDA_INITIALIZATION_TYPE): ' +
+        'no freeze between invocations; spans are exported in the background after each response';
+    } else if (envs.runtimeApi !== undefined) {
+      state.reason =
+        'the extension was not registered during init: import `@bentolabs/sdk/lambda` from an ESM handler, ' +
+        'or preload it with NODE_OPTIONS="--import @bentolabs/sdk/lambda/register"';
+    }
+    g[KEY] = state;
+  }
+  return state;
+}
+
+/**
+ * Registers the internal extension when this process is a Lambda function that can use it.
+ * Awaited by the ESM entry points (top-level await), so registration ends before the runtime's
+ * first `/next`, after which Lambda refuses it. Never rejects; a failure means inline delivery.
+ */
+export function registerExtension(): Promise<void> {
+  const state = extensionState();
+  if (state.ready) return state.ready;
+  const envs = lambdaEnvironment();
+  if (state.delivery === 'managed-instances' || envs.runtimeApi === undefined) return Promise.resolve();
+  if (!envs.enabled) {
+    state.reason = 'the SDK is disabled (BENTOLABS_ENABLED)';
+    return Promise.resolve();
+  }
+  if (envs.deliverAfterResponse === false) {
+    state.reason = 'BENTOLABS_DELIVER_AFTER_RESPONSE=false: flushing before each response';
+    return Promise.resolve();
+  }
+  const api = envs.runtimeApi;
+  state.ready = request(api, 'POST', '/2020-01-01/extension/register', {
+    headers: { 'Lambda-Extension-Name': EXTENSION_NAME, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ events: ['INVOKE'] }),
+    timeoutMillis: REGISTER_TIMEOUT_MILLIS,
+  }).then(
+    (res) => {
+      const id = res.headers['lambda-extension-identifier'];
+      if (res.status !== 200 || typeof id !== 'string') {
+        const answer = `HTTP ${res.status} ${res.body.slice(0, 200)}`;
+        state.reason = `the Extensions API refused registration (${answer}): flushing before each response`;
+        return;
+      }
+      state.registered = true;
+      state.delivery = 'after-response';
+      state.reason = 'internal extension registered: spans are exported after the runtime posts each response';
+      void eventLoop(state, api, id);
+      watchSigterm(state);
+    },
+    (error: unknown) => {
+      state.reason = `registering the extension failed (${String(error)}): flushing before each response`;
+    },
+  );
+  return state.ready;
+}
+
+/** Asks for events forever: INVOKE holds the freeze until the wrapper released its request. */
+async function eventLoop(state: ExtensionState, api: string, id: string): Promise<void> {
+  for (;;) {
+    let event: { eventType?: string; requestId?: string; deadlineMs?: number };
+    try {
+      // No timeout: the long-poll lasts as long as the sandbox stays idle (frozen in between).
+      const res = await request(api, 'GET', '/2020-01-01/extension/event/next', {
+        headers: { 'Lambda-Extension-Identifier': id },
+      });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status} ${res.body.slice(0, 200)}`);
+      event = JSON.parse(res.body) as typeof event;
+    } catch (error) {
+      state.registered = false;
+      state.delivery = 'inline';
+      state.reason = `the extension's event loop failed (${String(error)}): flushing before each response`;
+      return;
+    }
+    if (event.eventType === 'INVOKE' && typeof event.requestId === 'string') {
+      state.invokeMissing = false;
+      state.invokesSeen += 1;
+      await hold(state, event.requestId, typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 1000);
+    } else if (event.eventType === 'SHUTDOWN') return;
+  }
+}
+
+const MAX_TRACKED_REQUESTS = 64;
+
+function entry(state: ExtensionState, requestId: string): Held {
+  let held = state.requests.get(requestId);
+  if (!held) {
+    held = { seen: false, claimed: false, released: false, wake: [] };
+    state.requests.set(requestId, held);
+    // Requests whose INVOKE never came are forgotten, oldest first.
+    if (state.requests.size > MAX_TRACKED_REQUESTS) {
+      const oldest = state.requests.keys().next().value;
+      if (oldest !== undefined) state.requests.delete(oldest);
+    }
+  }
+  return held;
+}
+
+function wakeAll(held: Held): void {
+  for (const wake of held.wake.splice(0)) wake();
+}
+
+/** Holds the freeze for `requestId` until it is released, never past its deadline. */
+async function hold(state: ExtensionState, requestId: string, deadlineMs: number): Promise<void> {
+  const held = entry(state, requestId);
+  held.seen = true;
+  wakeAll(held);
+  if (state.wrappers > 0 && !held.released) {
+    await new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(unclaimed);
+        clearTimeout(deadline);
+        resolve();
+      };
+      const check = (): void => {
+        if (held.released) finish();
+        else held.wake.push(check);
+      };
+      // An unwrapped handler never claims its request; the deadline bounds everything else.
+      const unclaimed = setTimeout(() => !held.claimed && finish(), CLAIM_TIMEOUT_MILLIS);
+      const deadline = setTimeout(finish, Math.max(0, deadlineMs - Date.now()));
+      unclaimed.unref();
+      deadline.unref();
+      check();
+    });
+  }
+  state.requests.delete(requestId);
+}
+
+/** A wrapped handler starts running `requestId`. */
+export function claim(requestId: string): void {
+  const state = extensionState();
+  if (!state.registered) return;
+  const held = entry(state, requestId);
+  held.claimed = true;
+  wakeAll(held);
+}
+
+/**
+ * Whether the extension holds the freeze for `requestId`, so its spans may be exported after the
+ * response. Waits a little for an INVOKE event not read yet (see INVOKE_GRACE_MILLIS).
+ */
+export async function heldForExport(requestId: string | undefined): Promise<boolean> {
+  const state = extensionState();
+  if (!state.registered || requestId === undefined) return false;
+  const held = state.requests.get(requestId);
+  if (held?.seen) return !held.released;
+  if (state.invokeMissing) return false;
+  const h = entry(state, requestId);
+  const seen = await new Promise<boolean>((resolve) => {
+    const grace = state.invokesSeen > 0 ? INVOKE_GRACE_MILLIS.seen : INVOKE_GRACE_MILLIS.first;
+    const timer = setTimeout(() => resolve(false), grace);
+    const check = (): void => {
+      if (!h.seen) {
+        h.wake.push(check);
+        return;
+      }
+      clearTimeout(timer);
+      resolve(true);
+    };
+    check();
+  });
+  if (!seen) {
+    state.invokeMissing = true;
+    state.reason =
+      'registered, but no INVOKE event arrived for an invocation (an emulator that does not send them?): flushing before each response';
+  }
+  return seen;
+}
+
+/** The wrapper is done with `requestId`: the extension may ask for the next event. */
+export function release(requestId: string | undefined): void {
+  if (requestId === undefined) return;
+  const state = extensionState();
+  const held = state.requests.get(requestId);
+  if (!held) {
+    // Answered inline before the INVOKE event was read: let the event pass at once.
+    if (state.registered) entry(state, requestId).released = true;
+    return;
+  }
+  held.released = true;
+  wakeAll(held);
+}
+
+/**
+ * Lambda sends SIGTERM at shutdown when an extension is registered, and SIGKILL 500 ms later: a
+ * final flush within 300 ms. Any SIGTERM listener turns off Node's default exit on SIGTERM, so
+ * ours (a `once` listener) re-raises the signal after the flush when no other listener that
+ * decides the exit is left: the process ends exactly as it would have without us. Never exits.
+ */
+function watchSigterm(state: ExtensionState): void {
+  if (typeof process.once !== 'function') return;
+  const onTerm = (signal: NodeJS.Signals): void => {
+    const flushes = [...state.flushers].map((flush) => flush(SIGTERM_FLUSH_MILLIS).catch(() => undefined));
+    const bounded = new Promise<void>((resolve) => setTimeout(resolve, SIGTERM_FLUSH_MILLIS).unref());
+    void Promise.race([Promise.all(flushes), bounded]).then(() => {
+      if (process.listeners(signal).some((l) => !isFlushOnly(l))) return;
+      process.kill(process.pid, signal);
+    });
+  };
+  markFlushOnly(onTerm);
+  process.once('SIGTERM', onTerm);
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * One request to the local Extensions API: outside the host's HTTP instrumentation (tracing
+ * suppressed). The long-poll has no timeout and an unref'd socket, so it never keeps the process
+ * alive; registration is bounded by its timeout and does keep it alive, since init awaits it.
+ */
+function request(
+  api: string,
+  method: string,
+  path: string,
+  options: { headers: Record<string, string>; body?: string; timeoutMillis?: number },
+): Promise<Answer> {
+  const [host, port] = splitHostPort(api);
+  return context.with(
+    suppressTracing(context.active()),
+    () =>
+      new Promise<Answer>((resolve, reject) => {
+        const req = http.request({ host, port, method, path, headers: options.headers, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        });
+        // Registration keeps the process alive (module evaluation awaits it, bounded by its
+        // timeout); the long-poll never does.
+        if (options.timeoutMillis === undefined) req.on('socket', (socket) => socket.unref());
+        req.on('error', reject);
+        if (options.timeoutMillis !== undefined) {
+          const timer = setTimeout(
+            () => req.destroy(new Error(`no answer within ${options.timeoutMillis} ms`)),
+            options.timeoutMillis,
+          );
+          req.on('close', () => clearTimeout(timer));
+        }
+        req.end(options.body);
+      }),
+  );
+}
+
+function splitHostPort(api: string): [string, number] {
+  const at = api.lastIndexOf(':');
+  return at === -1 ? [api, 80] : [api.slice(0, at), Number(api.slice(at + 1))];
+}
