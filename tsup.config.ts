@@ -1,4 +1,23 @@
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+
+/**
+ * OpenTelemetry's `platform/node` files use `Buffer` and `process.env` (a Worker has neither) and
+ * read OTEL_* variables meant for the host; their `platform/browser` twins use only what every
+ * runtime has (Math.random ids, no environment). One build serves Node.js and the edge runtimes,
+ * so every runtime gets the browser twin, the same ids and the same (ignored) OTEL_* variables.
+ */
+const otelPortablePlatform: Plugin = {
+  name: 'otel-portable-platform',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\.?\/)+platform(\/index\.js)?$/ }, (args) =>
+      /[\\/]@opentelemetry[\\/]/.test(args.importer)
+        ? { path: path.join(args.resolveDir, args.path.replace(/\/index\.js$/, ''), 'browser', 'index.js') }
+        : undefined,
+    );
+  },
+};
 
 // The OpenTelemetry SDK packages are bundled into our output on purpose: their 2.x line declares
 // the peer `@opentelemetry/api <1.10.0`, which makes `npm install` fail with ERESOLVE in apps that
@@ -12,6 +31,11 @@ export default defineConfig({
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
+    // The two implementations of `#transport` (package.json `imports`), chosen by export conditions
+    // when the app is bundled or loaded: never bundled into the chunks that import them.
+    'transport-node': 'src/core/transport-node.ts',
+    'transport-fetch': 'src/core/transport-fetch.ts',
+    cloudflare: 'src/adapters/cloudflare.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -23,8 +47,11 @@ export default defineConfig({
   clean: false,
   target: 'node20',
   platform: 'node',
-  external: ['@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
+  // Keep `node:` on built-in imports: Workers and Vercel Edge only know `node:async_hooks`.
+  removeNodeProtocol: false,
+  external: ['#transport', 'cloudflare:workers', '@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
   noExternal: [/^@opentelemetry\/(?!api$)/],
+  esbuildPlugins: [otelPortablePlatform],
   esbuildOptions(options) {
     // The OpenTelemetry packages ship ESM under `module`; preferring it lets esbuild tree-shake
     // them (their CommonJS `main` builds cannot be shaken).

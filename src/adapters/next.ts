@@ -5,7 +5,8 @@
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
 import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
-import { bodyEndingAfter } from '../core/stream-end.js';
+// Web streams only: `node:stream` does not exist on edge routes.
+import { webBodyEndingAfterOnce as bodyEndingAfter } from '../core/web-body.js';
 import { log } from '../core/logger.js';
 
 /** Options of `wrapRouteHandler()`. Every field is optional. */

@@ -17,7 +17,8 @@ import {
   type BentoOptions,
   type ResolvedOptions,
 } from './config.js';
-import { BentoAuthError } from './errors.js';
+import { asyncContextProblem } from './context.js';
+import { BentoAuthError, BentoConfigError } from './errors.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
@@ -114,6 +115,8 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       state.initError = undefined;
       return;
     }
+    if (asyncContextProblem)
+      throw new BentoConfigError('unsupported_runtime', 'AsyncLocalStorage', asyncContextProblem);
     const resolved = resolveOptions(options);
     if (state.client) {
       const running = state.client.options;

@@ -361,8 +361,15 @@ export function detectServerless():
   | 'netlify'
   | 'gcp_functions'
   | 'azure_functions'
+  | 'edge_runtime'
+  | 'cloudflare_workers'
   | undefined {
   if (env('AWS_LAMBDA_FUNCTION_NAME') || env('LAMBDA_TASK_ROOT')) return 'aws_lambda';
+  // Edge isolates are suspended between requests whatever the host: Vercel Edge and Next's edge
+  // sandbox define `EdgeRuntime`; their process.env holds only what the build inlined.
+  if (typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime === 'string') return 'edge_runtime';
+  if ((globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers')
+    return 'cloudflare_workers';
   if (env('VERCEL') || env('VERCEL_ENV')) return 'vercel';
   if (env('NETLIFY')) return 'netlify';
   if (env('FUNCTION_TARGET') || env('FUNCTION_NAME') || env('K_SERVICE')) return 'gcp_functions';

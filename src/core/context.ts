@@ -4,7 +4,10 @@
  * SDK, so the host's OpenTelemetry context (an Express or Lambda span) never becomes our parent
  * and we never register a global context manager.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+// A namespace import: a bundler that stubs `node:async_hooks` (an edge build without the Node.js
+// APIs) yields an empty module here instead of failing, and `init()` says what to change.
+import * as asyncHooks from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Attributes, Span } from '@opentelemetry/api';
 
 /** Who a span is about; each field is optional. */
@@ -53,7 +56,44 @@ export interface Store {
 // still agree on one context (the "dual package hazard").
 const KEY = Symbol.for('@bentolabs/sdk/context');
 const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<Store> | undefined>;
-export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= new AsyncLocalStorage<Store>());
+
+type AlsClass = new () => AsyncLocalStorage<Store>;
+// Vercel Edge also exposes the class as a global; Workers only with `nodejs_als`/`nodejs_compat`.
+const Als: AlsClass | undefined =
+  (asyncHooks as { AsyncLocalStorage?: AlsClass }).AsyncLocalStorage ??
+  (globalThis as { AsyncLocalStorage?: AlsClass }).AsyncLocalStorage;
+
+/** Why spans cannot find their parents on this runtime (no `AsyncLocalStorage`); `init()` throws it. */
+export const asyncContextProblem: string | undefined =
+  typeof Als === 'function'
+    ? undefined
+    : 'AsyncLocalStorage (node:async_hooks) is not available in this runtime, so spans could not find their trajectory. ' +
+      'On Cloudflare Workers add the `nodejs_als` (or `nodejs_compat`) compatibility flag: ' +
+      '`compatibility_flags = ["nodejs_als"]` in wrangler.toml, or `"compatibility_flags": ["nodejs_als"]` in wrangler.jsonc.';
+
+/** Only where `AsyncLocalStorage` is missing: scopes last for the synchronous call, never across `await`. */
+class SyncOnlyStorage {
+  private store: Store | undefined;
+  getStore(): Store | undefined {
+    return this.store;
+  }
+  run<R>(store: Store, fn: () => R): R {
+    const saved = this.store;
+    this.store = store;
+    try {
+      return fn();
+    } finally {
+      this.store = saved;
+    }
+  }
+  enterWith(store: Store): void {
+    this.store = store;
+  }
+}
+
+export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= Als
+  ? new Als()
+  : (new SyncOnlyStorage() as unknown as AsyncLocalStorage<Store>));
 
 export function currentStore(): Store | undefined {
   return storage.getStore();

@@ -12,6 +12,7 @@ import type { ReadableSpan, SpanProcessor } from './otel-types.js';
 import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
+import { cancelSoon, runSoon, unref, type Timer } from './timers.js';
 
 /** Result of `flush()`: never a rejection. */
 export interface FlushResult {
@@ -65,8 +66,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private readonly inFlightStarts = new Set<number>();
   private waiters: Waiter[] = [];
   private flushTarget = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private timer: Timer | undefined;
+  private immediate: Timer | undefined;
   private stopped = false;
   private lastError: string | undefined;
   private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
@@ -125,11 +126,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private schedule(): void {
     // Never export inside the recording call: a full batch starts on the next turn of the loop.
     if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
-      this.immediate ??= setImmediate(() => {
+      this.immediate ??= runSoon(() => {
         this.immediate = undefined;
         this.pump();
       });
-      this.immediate.unref();
+      unref(this.immediate);
       return;
     }
     if (!this.timer && this.size > 0) {
@@ -140,7 +141,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
         this.tickTarget = this.nextSeq;
         this.pump();
       }, this.delayMillis);
-      this.timer.unref();
+      unref(this.timer);
     }
   }
 
@@ -225,7 +226,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     let timedOut = false;
     await new Promise<void>((resolve) => {
       if (this.oldestOpen() >= target) return resolve();
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const waiter: Waiter = {
         target,
         resolve: () => {
@@ -283,7 +284,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     await this.flush();
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+    if (this.immediate) cancelSoon(this.immediate);
     this.queueFullLog.close();
     await this.exporter.shutdown();
   }
