@@ -82,7 +82,11 @@ function start(options: Readonly<ResolvedOptions>): Client {
     tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION),
     startedAt: Date.now(),
   };
-  if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor);
+  try {
+    if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor);
+  } catch {
+    // Next's edge sandbox has a `process.on` that throws "A Node.js API is used": no exit to hook.
+  }
   return client;
 }
 
@@ -307,7 +311,10 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
  * listener we flush and then re-raise the signal to keep the process's own exit behaviour.
  */
 function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
-  if (typeof process === 'undefined' || typeof process.on !== 'function') return () => undefined;
+  // A local `process` read through globalThis: Next's edge build warns about every use of the global
+  // one, and edge runtimes have no process to hook (a Worker's nodejs_compat `process` sends no signals).
+  const process = (globalThis as { process?: NodeJS.Process }).process;
+  if (!process || typeof process.on !== 'function') return () => undefined;
   const onBeforeExit = () => {
     const c = processor.counters();
     // beforeExit fires again after our async work; only flush when there is something left.
