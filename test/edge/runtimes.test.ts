@@ -189,4 +189,53 @@ describe('Cloudflare Workers (workerd through miniflare 4, bundled by wrangler 4
       }
     },
   );
+  it('without nodejs_als/nodejs_compat: wrangler names the flag, and where node:async_hooks is stubbed init() does', {
+    timeout: 120_000,
+  }, async () => {
+    const built = await bundle('no-flag', '2025-06-01', []);
+    expect(built.output).toMatch(/node:async_hooks[\s\S]*nodejs_compat/);
+
+    // What a bundler that replaces Node.js built-ins with empty modules produces.
+    const { build } = await import('esbuild');
+    // Copied out of the repo first: the repo's tsconfig maps `@bentolabs/sdk` to the sources.
+    mkdirSync(path.join(app.dir, 'no-als'), { recursive: true });
+    const entry = path.join(app.dir, 'no-als', 'worker.js');
+    copyFileSync(path.join(ROOT, 'test', 'fixtures', 'edge', 'no-als-worker.js'), entry);
+    const script = path.join(app.dir, 'no-als', 'index.js');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['module', 'main'],
+      outfile: script,
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'empty-node-builtins',
+          setup(b) {
+            b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'empty' }));
+            b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export {};', loader: 'js' }));
+          },
+        },
+      ],
+    });
+    const worker = await serve(script, '2025-06-01', []);
+    try {
+      const res = await fetch(worker.url, { method: 'POST' });
+      expect(res.status, worker.child.output()).toBe(200);
+      const body = (await res.json()) as Record<string, string>;
+      expect(body).toMatchObject({
+        name: 'BentoConfigError',
+        code: 'unsupported_runtime',
+        option: 'AsyncLocalStorage',
+      });
+      expect(body.message).toMatch(/nodejs_als/);
+      expect(body.message).toMatch(/nodejs_compat/);
+    } finally {
+      worker.stop();
+      await worker.child.exited;
+    }
+  });
 });
