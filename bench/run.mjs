@@ -17,6 +17,7 @@ const suites = { record: benchRecord, flush: benchFlush, 'cold-start': benchCold
 if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }
+suites.transport = async () => (await import('./edge.mjs')).benchTransport();
 const rows = [];
 for (const [name, fn] of Object.entries(suites)) {
   if (only && only !== name) continue;
