@@ -91,9 +91,23 @@ class SyncOnlyStorage {
   }
 }
 
-export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= Als
-  ? new Als()
-  : (new SyncOnlyStorage() as unknown as AsyncLocalStorage<Store>));
+function createStorage(): AsyncLocalStorage<Store> {
+  if (!Als) return new SyncOnlyStorage() as unknown as AsyncLocalStorage<Store>;
+  const als = new Als();
+  // Workers' AsyncLocalStorage throws "enterWith() is not implemented": a recording call must not
+  // throw there, and without enterWith the context is simply not entered (run() scopes still work).
+  const enterWith = als.enterWith.bind(als);
+  als.enterWith = (store: Store) => {
+    try {
+      enterWith(store);
+    } catch {
+      /* not supported by this runtime */
+    }
+  };
+  return als;
+}
+
+export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= createStorage());
 
 export function currentStore(): Store | undefined {
   return storage.getStore();

@@ -118,10 +118,15 @@ describe('Cloudflare Workers (workerd through miniflare 4, bundled by wrangler 4
   });
 
   /** `wrangler deploy --dry-run` bundles the Worker; returns the bundle's path or wrangler's output. */
-  async function bundle(name: string, date: string, flags: string[]): Promise<{ script?: string; output: string }> {
+  async function bundle(
+    name: string,
+    date: string,
+    flags: string[],
+    entry = WORKER,
+  ): Promise<{ script?: string; output: string }> {
     const dir = path.join(app.dir, name);
     mkdirSync(path.join(dir, 'src'), { recursive: true });
-    copyFileSync(WORKER, path.join(dir, 'src', 'index.js'));
+    copyFileSync(entry, path.join(dir, 'src', 'index.js'));
     writeFileSync(
       path.join(dir, 'wrangler.jsonc'),
       JSON.stringify({
@@ -233,6 +238,41 @@ describe('Cloudflare Workers (workerd through miniflare 4, bundled by wrangler 4
       });
       expect(body.message).toMatch(/nodejs_als/);
       expect(body.message).toMatch(/nodejs_compat/);
+    } finally {
+      worker.stop();
+      await worker.child.exited;
+    }
+  });
+  it('a streamed body, a throwing handler and overlapping requests (nodejs_als)', { timeout: 180_000 }, async () => {
+    const cases = path.join(ROOT, 'test', 'fixtures', 'edge', 'worker-cases.js');
+    const built = await bundle('cases', '2025-06-01', ['nodejs_als'], cases);
+    expect(built.script, built.output).toBeDefined();
+    const worker = await serve(built.script!, '2025-06-01', ['nodejs_als']);
+    try {
+      // Streamed: the spans recorded while the body streams are delivered after its end.
+      const streamed = await fetch(`${worker.url}stream?id=s`);
+      expect(await streamed.text()).toBe('part 0;part 1;part 2;');
+      const spans = await receiver.waitForSpans(3, 20_000);
+      expect(spans.map((s) => s.name).sort()).toEqual(['chunk-s-0', 'chunk-s-1', 'chunk-s-2']);
+
+      // The handler's error reaches the runtime (a 500); what it recorded is delivered.
+      receiver.clear();
+      const failed = await fetch(`${worker.url}error?id=e`);
+      expect(failed.status).toBe(500);
+      // workerd's error answer names the handler's own error, unchanged.
+      expect(await failed.text()).toMatch(/boom e/);
+      expect((await receiver.waitForSpans(1, 20_000)).map((s) => s.name)).toEqual(['before-error-e']);
+
+      // Overlapping requests in one isolate: each tool span belongs to its own request's trajectory.
+      receiver.clear();
+      const ids = ['a', 'b', 'c', 'd'];
+      const bodies = await Promise.all(ids.map(async (id) => (await fetch(`${worker.url}?id=${id}`)).text()));
+      expect(bodies).toEqual(ids);
+      const all = await receiver.waitForSpans(8, 20_000);
+      for (const id of ids) {
+        const parent = all.find((s) => s.name === `turn-${id}`);
+        expect(all.find((s) => s.name === `tool-${id}`)?.parentSpanId).toBe(parent?.spanId);
+      }
     } finally {
       worker.stop();
       await worker.child.exited;
