@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
+import { noMachineIdDetectors, saveMetafile } from './scripts/build-plugins.mjs';
 
 /**
  * OpenTelemetry's `platform/node` files use `Buffer` and `process.env` (a Worker has neither) and
@@ -51,7 +52,13 @@ export default defineConfig({
   removeNodeProtocol: false,
   external: ['#transport', 'cloudflare:workers', '@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
   noExternal: [/^@opentelemetry\/(?!api$)/],
-  esbuildPlugins: [otelPortablePlatform],
+  // No chunk nothing imports (OpenTelemetry's machine-id detectors), and a metafile per format for
+  // scripts/check-package.mjs (bundled packages vs THIRD_PARTY_NOTICES.md).
+  esbuildPlugins: [
+    otelPortablePlatform,
+    noMachineIdDetectors,
+    saveMetafile((options) => `tsup${options.outExtension?.['.js'] ?? '.js'}`),
+  ],
   esbuildOptions(options) {
     // The OpenTelemetry packages ship ESM under `module`; preferring it lets esbuild tree-shake
     // them (their CommonJS `main` builds cannot be shaken).

@@ -21,8 +21,13 @@ l.wrapHandler(async () => 'ok');
 console.log(performance.now() - t);`;
 
 const raw = `const t = performance.now();
-const [api, base, proto] = await Promise.all([import('@opentelemetry/api'), import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/exporter-trace-otlp-proto')]);
-const provider = new base.BasicTracerProvider({ spanProcessors: [new base.BatchSpanProcessor(new proto.OTLPTraceExporter({ url: 'http://127.0.0.1:9/v1/traces' }))] });
+const [api, base, proto] = await Promise.all([
+  import('@opentelemetry/api'),
+  import('@opentelemetry/sdk-trace-base'),
+  import('@opentelemetry/exporter-trace-otlp-proto'),
+]);
+const exporter = new proto.OTLPTraceExporter({ url: 'http://127.0.0.1:9/v1/traces' });
+const provider = new base.BasicTracerProvider({ spanProcessors: [new base.BatchSpanProcessor(exporter)] });
 provider.getTracer('x');
 console.log(performance.now() - t);`;
 

@@ -57,9 +57,10 @@ export async function benchEdgeBundles() {
     const edge = runtime.platform === 'neutral';
     const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
     const ours = bytes - api;
+    const httpNote = http.length ? `, imports ${http.join(', ')}` : '';
     rows.push({
       name: `edge route bundle, ${runtime.name} (esbuild, minified ESM)`,
-      bento: `${kb(bytes)} (SDK ${kb(ours)} + @opentelemetry/api ${kb(api)}), gzip ${kb(gzip)}${http.length ? `, imports ${http.join(', ')}` : ''}`,
+      bento: `${kb(bytes)} (SDK ${kb(ours)} + @opentelemetry/api ${kb(api)}), gzip ${kb(gzip)}${httpNote}`,
       raw: edge ? `goal: SDK ≤ ${kb(EDGE_BUDGET_BYTES)}, no node:http` : 'node:http transport',
       result: edge
         ? `${http.length === 0 ? 'no node:http' : 'node:http FOUND'}; size goal ${ours <= EDGE_BUDGET_BYTES ? 'met' : 'NOT met'}`

@@ -129,10 +129,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     row(['with bentoMiddleware()', fmt(result.bento.p50, 3), fmt(result.bento.p99, 3), fmt(result.bento.mean, 3)]),
   );
   console.log(
-    `\nbentoMiddleware() / without: p50 ${verdict(result.bento.p50 / result.raw.p50, 1.05)}; p99 ${fmt(result.bento.p99 / result.raw.p99, 2)}×`,
+    `\nbentoMiddleware() / without: p50 ${verdict(result.bento.p50 / result.raw.p50, 1.05)}; ` +
+      `p99 ${fmt(result.bento.p99 / result.raw.p99, 2)}×`,
   );
   console.log(
-    `bentoMiddleware() / no-op middleware (Express's own cost of one more layer removed): p50 ${fmt(result.bento.p50 / result.noop.p50, 3)}×`,
+    "bentoMiddleware() / no-op middleware (Express's own cost of one more layer removed): " +
+      `p50 ${fmt(result.bento.p50 / result.noop.p50, 3)}×`,
   );
   console.log(
     `export requests during the measured run: ${result.exportRequests} (spans recorded: ${3 * requests}; the middleware adds none)`,

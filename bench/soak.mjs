@@ -256,7 +256,8 @@ async function parent() {
       '**conservation** recorded = delivered + dropped',
       conserved
         ? `**holds** (${fmtInt(s.recorded)} = ${fmtInt(delivered)} + ${fmtInt(s.dropped)})`
-        : `**VIOLATED** (${fmtInt(s.recorded)} ≠ ${fmtInt(delivered)} + ${fmtInt(s.dropped)}, off by ${fmtInt(s.recorded - delivered - s.dropped)})`,
+        : `**VIOLATED** (${fmtInt(s.recorded)} ≠ ${fmtInt(delivered)} + ${fmtInt(s.dropped)}, ` +
+          `off by ${fmtInt(s.recorded - delivered - s.dropped)})`,
     ],
     [
       '`status().exported` vs receiver',
@@ -267,21 +268,26 @@ async function parent() {
     ['duplicate deliveries (same span id accepted twice)', fmtInt(receiver.stats.duplicates)],
     [
       'export requests: accepted / 503 / hung / refused while down',
-      `${fmtInt(receiver.stats.accepted)} / ${fmtInt(receiver.stats.status503)} / ${fmtInt(receiver.stats.hung)} / (connection refused, not seen by the receiver)`,
+      `${fmtInt(receiver.stats.accepted)} / ${fmtInt(receiver.stats.status503)} / ${fmtInt(receiver.stats.hung)} / ` +
+        '(connection refused, not seen by the receiver)',
     ],
     [
       'receiver phases during recording',
       `up ${phaseCounts.up}, closed port ${phaseCounts.down}, 503 ${phaseCounts['503']}, hang ${phaseCounts.hang}`,
     ],
     [
-      `recording time (${fmtInt(SPANS)} \`trackAi\` in chunks of ${CHUNK}, \`await setImmediate\` between${RATE ? `, paced at ${fmtInt(RATE)}/s` : ', full speed'})`,
+      `recording time (${fmtInt(SPANS)} \`trackAi\` in chunks of ${CHUNK}, \`await setImmediate\` between` +
+        `${RATE ? `, paced at ${fmtInt(RATE)}/s` : ', full speed'})`,
       `${ms(done.recordMillis)} (${fmtInt(Math.round(s.recorded / (done.recordMillis / 1000)))} spans/s)`,
     ],
     ['drained (queue empty, nothing in flight) at', ms(done.drainedMillis)],
     ['SDK warn / error log lines (rate-limited)', `${done.logs.warn} / ${done.logs.error}`],
     [
       'queue-full drops reported by those log lines',
-      `${fmtInt(done.logs.queueFullReported)} of ${fmtInt(s.droppedQueueFull)}${done.logs.queueFullReported < s.droppedQueueFull ? ' (**the rest was never logged**: the rate-limited summary was still pending at `shutdown()`)' : ''}`,
+      `${fmtInt(done.logs.queueFullReported)} of ${fmtInt(s.droppedQueueFull)}` +
+        (done.logs.queueFullReported < s.droppedQueueFull
+          ? ' (**the rest was never logged**: the rate-limited summary was still pending at `shutdown()`)'
+          : ''),
     ],
     ['peak heapUsed / peak RSS', `${mib(Math.max(...heap))} / ${mib(Math.max(...rss))}`],
     [
@@ -307,7 +313,9 @@ async function parent() {
     ['whole run (wall clock)', ms(wallMillis)],
   ];
   console.log(
-    `\n### Soak: ${fmtInt(SPANS)} spans ${RATE ? `at ${fmtInt(RATE)}/s` : 'at full speed'}, ${STEADY ? 'endpoint steady' : 'endpoint flapping'} (node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+    `\n### Soak: ${fmtInt(SPANS)} spans ${RATE ? `at ${fmtInt(RATE)}/s` : 'at full speed'}, ` +
+      `${STEADY ? 'endpoint steady' : 'endpoint flapping'} (node ${process.version}, ` +
+      `${new Date().toISOString().slice(0, 10)})\n`,
   );
   console.log('| measure | result |');
   console.log('|---|---|');

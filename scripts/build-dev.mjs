@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { noMachineIdDetectors, saveMetafile } from './build-plugins.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
@@ -29,10 +30,15 @@ await esbuild.build({
   mainFields: ['module', 'main'],
   // Bundled CommonJS code may still call require() for Node built-ins; ESM has no require.
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __bentoCreateRequire } from 'node:module';\nconst require = __bentoCreateRequire(import.meta.url);",
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __bentoCreateRequire } from 'node:module';",
+      'const require = __bentoCreateRequire(import.meta.url);',
+    ].join('\n'),
   },
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [noMachineIdDetectors, saveMetafile('cli')],
 });
 fs.chmodSync(path.join(outdir, 'cli.js'), 0o755);
 
@@ -47,6 +53,7 @@ await esbuild.build({
   target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [saveMetafile('dashboard')],
 });
 const css = fs.readFileSync(path.join(root, 'dashboard/style.css'), 'utf8');
 const html = fs
@@ -57,5 +64,6 @@ fs.writeFileSync(path.join(dashboardOut, 'index.html'), html);
 
 const size = (f) => `${(fs.statSync(f).size / 1024).toFixed(0)} KB`;
 console.log(
-  `build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`,
+  `build-dev: ${path.relative(root, path.join(outdir, 'cli.js'))} (${size(path.join(outdir, 'cli.js'))}), ` +
+    `${path.relative(root, dashboardOut)}/app.js (${size(path.join(dashboardOut, 'app.js'))}) in ${Date.now() - started} ms`,
 );

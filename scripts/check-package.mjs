@@ -6,7 +6,10 @@
 //      1.10.0 + `@opentelemetry/core` ^3, the ECOSYSTEM.md peer-range trap) installs the tarball
 //      with plain `npm install` (no --legacy-peer-deps), then records and flushes a span from ESM
 //      and from CommonJS to a local receiver;
-//   3. `@bentolabs/sdk/lambda` loads without resolving express, next or @middy/core (ESM and CJS).
+//   3. `@bentolabs/sdk/lambda` loads without resolving express, next or @middy/core (ESM and CJS);
+//   4. no orphan: every dist/ file is reached from an entry of package.json (scripts/dist-graph.mjs),
+//      and THIRD_PARTY_NOTICES.md names every package bundled into dist/ (scripts/notices.mjs);
+//      the tarball carries LICENSE and THIRD_PARTY_NOTICES.md.
 // Everything goes to a temp dir (npm cache included) that is removed at the end.
 // Run after a build: `npm run build && npm run check:package`.
 import { execFile } from 'node:child_process';
@@ -15,6 +18,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { orphans } from './dist-graph.mjs';
+import { bundledPackages, noticeProblems, readMetafiles } from './notices.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -90,14 +95,44 @@ try {
     }
   });
 
+  await step('every dist/ file is reached from an entry in package.json (no orphan chunk)', async () => {
+    const graph = orphans(root, pkg);
+    const problems = [
+      ...graph.orphans.map((f) => `${f}: nothing imports it`),
+      ...graph.missing.map((f) => `${f}: missing`),
+    ];
+    if (problems.length) throw new Error(problems.join('\n'));
+    return `${graph.reached.length} files reached`;
+  });
+
+  await step('THIRD_PARTY_NOTICES.md names every package bundled into dist/', async () => {
+    const metas = readMetafiles();
+    // The metafiles must describe this dist/: every output exists, every built script is an output.
+    const outputs = new Set(Object.values(metas).flatMap((m) => Object.keys(m.outputs)));
+    const stale = [...outputs].filter((f) => !existsSync(join(root, f)));
+    const unknown = orphans(root, pkg).reached.filter((f) => /\.(c|m)?js$/.test(f) && !outputs.has(f));
+    if (stale.length || unknown.length)
+      throw new Error(
+        `.tmp/build-meta/ does not match dist/ (run \`npm run build\`): ${[...stale, ...unknown].join(', ')}`,
+      );
+    const problems = noticeProblems();
+    if (problems.length) throw new Error(`${problems.join('\n')}\nRun \`node scripts/notices.mjs\` after the build.`);
+    return bundledPackages(metas)
+      .map((p) => `${p.name} ${p.version}`)
+      .join(', ');
+  });
+
   await step('npm pack', async () => {
     const r = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: root });
     if (!r.ok) throw new Error(r.stderr || r.stdout);
     const [info] = JSON.parse(r.stdout);
     tarball = join(work, info.filename);
     const files = info.files.map((f) => f.path);
-    const stray = files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(f));
+    const legal = ['LICENSE', 'THIRD_PARTY_NOTICES.md'];
+    const stray = files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', ...legal].includes(f));
     if (stray.length) throw new Error(`unexpected files in the tarball: ${stray.join(', ')}`);
+    const absent = legal.filter((f) => !files.includes(f));
+    if (absent.length) throw new Error(`missing from the tarball: ${absent.join(', ')}`);
     return `${info.filename}, ${files.length} files, ${(info.size / 1024).toFixed(0)} KB packed`;
   });
   if (!tarball) throw new Error('no tarball');
@@ -153,7 +188,8 @@ try {
     if (installed !== pkg.version) throw new Error(`installed @bentolabs/sdk ${installed}, expected ${pkg.version}`);
     if (api !== '1.10.0') throw new Error(`@opentelemetry/api was changed to ${api}`);
     const nested = existsSync(join(app, 'node_modules/@bentolabs/sdk/node_modules/@opentelemetry/api'));
-    return `@bentolabs/sdk ${installed} next to @opentelemetry/api ${api} and core ${core}${nested ? ' (with a nested api copy)' : ', one shared api'}`;
+    const copies = nested ? ' (with a nested api copy)' : ', one shared api';
+    return `@bentolabs/sdk ${installed} next to @opentelemetry/api ${api} and core ${core}${copies}`;
   });
 
   if (appReady) {
@@ -195,7 +231,9 @@ bento.flush().then((result) => { console.log(JSON.stringify({ id, result, status
     await step(
       'published types compile (strict, nodenext, no skipLibCheck) with only @opentelemetry/api installed',
       async () => {
-        const consumer = `import { init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus } from '@bentolabs/sdk';
+        const consumer = `import {
+  init, trackAi, begin, status, BentoLabsSpanProcessor, BentoLabsTraceExporter, type BentoStatus,
+} from '@bentolabs/sdk';
 import { wrapHandler } from '@bentolabs/sdk/lambda';
 import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
 import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';

@@ -298,7 +298,8 @@ async function main() {
         say(
           paint(
             '31',
-            `  ✗ invocation ${result.outcome}: ${result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`}`,
+            `  ✗ invocation ${result.outcome}: ` +
+              (result.error ? `${result.error.name}: ${result.error.message}` : `HTTP ${result.result?.statusCode}`),
           ),
         );
         say(result.logs.trim().replace(/^/gm, '    '));
@@ -319,7 +320,8 @@ async function main() {
         say(
           paint(
             '32',
-            `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze (${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`,
+            `  ✓ ${mine.length}/${recorded} spans reached the endpoint before the freeze ` +
+              `(${result.coldStart ? 'cold' : 'warm'} start, ${result.durationMillis.toFixed(0)} ms)`,
           ),
         );
       }

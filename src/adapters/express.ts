@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import { sharedSymbol } from '../core/global.js';
 import { log } from '../core/logger.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
@@ -25,7 +26,8 @@ export interface ExpressOptions extends InvocationOptions {
 export type NextFunctionLike = (error?: unknown) => void;
 
 // On the request object: per-request state, found again by the error handler.
-const STATE = Symbol.for('@bentolabs/sdk/express.invocation');
+// `unique symbol` so it can key the request type below; the value is the line's shared symbol.
+const STATE: unique symbol = sharedSymbol('express.invocation') as never;
 
 type WithState = IncomingMessage & { [STATE]?: OpenInvocation; apiGateway?: { context?: unknown } };
 

@@ -7,6 +7,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { checkInvocationOptions, runChecked, type InvocationOptions } from '../core/invocation.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
+import { sharedSymbol } from '../core/global.js';
 import { log } from '../core/logger.js';
 
 /** A writable response stream, as `awslambda.streamifyResponse` hands it to a handler. */
@@ -23,7 +24,7 @@ export type LambdaOptions = InvocationOptions;
 
 // The runtime marks streaming handlers with these symbols (awslambda.streamifyResponse).
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
-const WRAPPED = Symbol.for('@bentolabs/sdk/lambda.wrapped');
+const WRAPPED = sharedSymbol('lambda.wrapped');
 
 type AnyFunction = (...args: never[]) => unknown;
 

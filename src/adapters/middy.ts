@@ -105,7 +105,8 @@ function warnIfDetached(invocation: OpenInvocation): void {
   logOnce(
     'warn',
     'middy-order',
-    'bentoMiddleware() ran after an asynchronous middleware (Middy 6.x), so spans recorded in the handler lack the invocation attributes. Register it first: middy(handler).use(bentoMiddleware()).use(...).',
+    'bentoMiddleware() ran after an asynchronous middleware (Middy 6.x), so spans recorded in the handler lack the ' +
+      'invocation attributes. Register it first: middy(handler).use(bentoMiddleware()).use(...).',
   );
 }
 

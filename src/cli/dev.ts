@@ -49,7 +49,8 @@ export async function runDevCommand(options: DevCommandOptions): Promise<number>
   out(`  OTLP/HTTP  POST ${url}/v1/traces  (protobuf or JSON, gzip ok; Authorization: Bearer bl_pk_…)\n`);
   out(`  Dashboard  ${url}/\n`);
   out(
-    `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
+    `  Data       ${server.dataFile} (${loaded.spans} span(s) loaded` +
+      `${loaded.skippedLines ? `, ${loaded.skippedLines} unreadable line(s) skipped` : ''})\n`,
   );
   out(`  Use it:    BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${options.apiKey ?? 'bl_pk_dev_local'}\n`);
   if (options.apiKey) out(`  Only the key given with --api-key is accepted.\n`);

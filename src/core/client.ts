@@ -19,6 +19,7 @@ import {
 } from './config.js';
 import { asyncContextProblem } from './context.js';
 import { BentoAuthError, BentoConfigError } from './errors.js';
+import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
@@ -46,16 +47,14 @@ interface State {
   detachExitHooks: (() => void) | undefined;
 }
 
-// Shared by the ESM and CommonJS copies of the SDK (see context.ts).
-const KEY = Symbol.for('@bentolabs/sdk/state');
-const holder = globalThis as unknown as Record<symbol, State | undefined>;
-const state: State = (holder[KEY] ??= {
+// Shared by the ESM and CommonJS copies of the SDK (see global.ts).
+const state: State = shared<State>('client', () => ({
   client: undefined,
   disabled: false,
   initError: undefined,
   lazyTried: false,
   detachExitHooks: undefined,
-});
+}));
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);

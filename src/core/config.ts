@@ -115,7 +115,8 @@ function resolveApiKey(explicit: unknown): string {
   if (key === undefined || key === '') {
     throw new BentoAuthError(
       'missing_api_key',
-      'No API key: pass `apiKey` to init() or set BENTOLABS_API_KEY in the environment of this process (a key set in your shell profile does not reach processes started elsewhere).',
+      'No API key: pass `apiKey` to init() or set BENTOLABS_API_KEY in the environment of this process ' +
+        '(a key set in your shell profile does not reach processes started elsewhere).',
     );
   }
   if (!key.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length || /\s/.test(key)) {

@@ -9,6 +9,7 @@
 import * as asyncHooks from 'node:async_hooks';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Attributes, Span } from '@opentelemetry/api';
+import { shared } from './global.js';
 
 /** Who a span is about; each field is optional. */
 export interface Identity {
@@ -51,11 +52,6 @@ export interface Store {
   readonly invocation?: Invocation | undefined;
   readonly identity?: Identity | undefined;
 }
-
-// Kept on globalThis so that the ESM and CommonJS copies of the SDK, if an app loads both,
-// still agree on one context (the "dual package hazard").
-const KEY = Symbol.for('@bentolabs/sdk/context');
-const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<Store> | undefined>;
 
 type AlsClass = new () => AsyncLocalStorage<Store>;
 // Vercel Edge also exposes the class as a global; Workers only with `nodejs_als`/`nodejs_compat`.
@@ -107,7 +103,9 @@ function createStorage(): AsyncLocalStorage<Store> {
   return als;
 }
 
-export const storage: AsyncLocalStorage<Store> = (holder[KEY] ??= createStorage());
+// In the global slot, so that the ESM and CommonJS copies of the SDK, if an app loads both, still
+// agree on one context (the "dual package hazard").
+export const storage: AsyncLocalStorage<Store> = shared('context', createStorage);
 
 export function currentStore(): Store | undefined {
   return storage.getStore();

@@ -10,7 +10,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
-import { configureLogger, log, logOnce, RateLimitedLog } from './logger.js';
+import { ownLog, RateLimitedLog, type Log } from './logger.js';
 import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
@@ -56,34 +56,44 @@ export class BentoLabsTraceExporter implements SpanExporter {
   lastAttemptError: string | undefined;
   /** Counts every request, for diagnostics. */
   readonly counts = { requests: 0, failedRequests: 0 };
+  /**
+   * This exporter's own logger, from its `logger`/`logLevel` options (or BENTOLABS_LOG_LEVEL): an
+   * exporter built by hand never reconfigures the SDK-wide logger. The processor logs through it too.
+   */
+  readonly log: Log;
   private readonly authLog: RateLimitedLog;
-  // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
-  private readonly tooLargeLog = new RateLimitedLog(
-    'warn',
-    10_000,
-    (n) =>
-      `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); lower maxAttributeValueLength.`,
-  );
-  private readonly failLog = new RateLimitedLog(
-    'warn',
-    10_000,
-    (n) =>
-      `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. Spans in them were dropped and counted (see status()).`,
-  );
+  private readonly tooLargeLog: RateLimitedLog;
+  private readonly failLog: RateLimitedLog;
 
   constructor(options: BentoOptions = {}) {
     this.options = resolveOptions(options);
-    // The SDK has one logger; an exporter built by hand with its own `logger`/`logLevel` points it
-    // there (init() does the same for the private provider). Without them it is left as it is.
-    if (options?.logger !== undefined || options?.logLevel !== undefined)
-      configureLogger(this.options.logLevel, this.options.logger);
+    this.log = ownLog(this.options.logLevel, this.options.logger);
     this.protocol = this.options.protocol;
+    // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
+    this.tooLargeLog = new RateLimitedLog(
+      'warn',
+      10_000,
+      (n) =>
+        `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); ` +
+        'lower maxAttributeValueLength.',
+      this.log,
+    );
+    this.failLog = new RateLimitedLog(
+      'warn',
+      10_000,
+      (n) =>
+        `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. ` +
+        'Spans in them were dropped and counted (see status()).',
+      this.log,
+    );
     this.authLog = new RateLimitedLog(
       'error',
       60_000,
       (n) =>
-        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ${n} request(s)) at ${this.options.tracesUrl}. ` +
-        'Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+        `BentoLabs rejected the API key ${redactKey(this.options.apiKey)} (HTTP ${this.lastOutcome?.httpStatus}, ` +
+        `${n} request(s)) at ${this.options.tracesUrl}. Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of ` +
+        'the project you expect, and that BENTOLABS_BASE_URL points at its region.',
+      this.log,
     );
   }
 
@@ -113,7 +123,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     const work = context
       .with(suppressTracing(context.active()), () => this.send(spans, deadline))
       .catch((error: unknown) => {
-        log.error(`Unexpected export error: ${String(error)}`);
+        this.log.error(`Unexpected export error: ${String(error)}`);
         return { exported: 0, rejected: spans.length };
       });
     this.inFlight.add(work);
@@ -153,7 +163,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
     if (outcome.status === 415 && protocol === 'http/protobuf') {
       this.protocol = 'http/json';
-      logOnce(
+      this.log.once(
         'info',
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
@@ -162,7 +172,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     }
     if (outcome.status === 413 && spans.length > 1) {
       const half = Math.ceil(spans.length / 2);
-      log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
+      this.log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
       const first = await this.send(spans.slice(0, half), deadline);
       const second = await this.send(spans.slice(half), deadline);
       return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
@@ -194,7 +204,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         message = response.partialSuccess?.errorMessage;
       }
       if (rejected > 0)
-        log.warn(
+        this.log.warn(
           `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`,
         );
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
@@ -218,7 +228,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       ...(outcome.status !== undefined && { httpStatus: outcome.status }),
       ...(error !== undefined && { error }),
     };
-    if (!outcome.ok) log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
+    if (!outcome.ok) this.log.debug(`Export of ${spans} span(s) failed after ${outcome.attempts} attempt(s): ${error}`);
   }
 
   async forceFlush(): Promise<void> {

@@ -3,6 +3,7 @@
  * and its deadline. Shared by the Lambda, Middy and Express (serverless-http) adapters.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { shared } from './global.js';
 
 /** The parts of the Lambda `Context` the adapter reads; the real `Context` satisfies it. */
 export interface LambdaContextLike {
@@ -17,13 +18,18 @@ export interface LambdaContextLike {
   done?(...args: never[]): void;
 }
 
-// Process-wide on purpose: a cold start is a property of the process, not of a request.
-let coldStart = true;
+// Process-wide on purpose (the global slot, so the ESM and CommonJS copies agree): a cold start is
+// a property of the process, not of a request.
+const processState = shared('lambdaProcess', () => ({ coldStart: true }));
 
 /** Per-invocation attributes (`faas.invocation_id`, name, ARN, cold start); used by every adapter that runs on Lambda. */
 export function lambdaAttributes(context: LambdaContextLike | undefined): Attributes {
-  const attrs: Attributes = { 'cloud.provider': 'aws', 'cloud.platform': 'aws_lambda', 'faas.coldstart': coldStart };
-  coldStart = false;
+  const attrs: Attributes = {
+    'cloud.provider': 'aws',
+    'cloud.platform': 'aws_lambda',
+    'faas.coldstart': processState.coldStart,
+  };
+  processState.coldStart = false;
   if (!context || typeof context !== 'object') return attrs;
   if (typeof context.awsRequestId === 'string') attrs['faas.invocation_id'] = context.awsRequestId;
   if (typeof context.functionName === 'string') attrs['faas.name'] = context.functionName;

@@ -2,6 +2,7 @@
  * The SDK's one internal logger. Core code never calls `console.*` directly: everything goes
  * through here so that `logLevel: 'silent'` really is silent and a custom `logger` sees it all.
  */
+import { globalSlotProblem, shared } from './global.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -24,40 +25,69 @@ const consoleLogger: BentoLogger = {
   error: (m) => console.error(m),
 };
 
-let sink: BentoLogger = consoleLogger;
-let threshold = LOG_LEVELS.indexOf('warn');
+/** A level and a sink. The SDK-wide one is shared by every copy of the SDK (see global.ts). */
+interface LogTarget {
+  threshold: number;
+  sink: BentoLogger;
+}
 
-/** Points the logger at a level and sink; called by `init()` and lazy initialisation. */
+const sdkTarget = shared<LogTarget>('logger', () => ({ threshold: LOG_LEVELS.indexOf('warn'), sink: consoleLogger }));
+// "Logged once" is per process and per run of the SDK (cleared by `shutdown()`), whichever copy logs.
+const onceKeys = shared('logOnceKeys', () => new Set<string>());
+
+/** Where one part of the SDK logs: the SDK-wide logger, or a low-level instance's own. */
+export interface Log extends BentoLogger {
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
+  /** Logs `message` only the first time `key` is seen in this process (until `resetOnce`). */
+  once(level: Exclude<LogLevel, 'silent'>, key: string, message: string): void;
+}
+
+function createLog(target: LogTarget): Log {
+  const emit = (level: Exclude<LogLevel, 'silent'>, message: string): void => {
+    if (LOG_LEVELS.indexOf(level) < target.threshold) return;
+    // A user-supplied logger that throws must not turn a log line into a host failure.
+    try {
+      target.sink[level](`${PREFIX} ${message}`);
+    } catch {
+      /* ignored on purpose */
+    }
+  };
+  return {
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m) => emit('error', m),
+    enabled: (level) => LOG_LEVELS.indexOf(level) >= target.threshold,
+    once: (level, key, message) => {
+      if (onceKeys.has(key)) return;
+      onceKeys.add(key);
+      emit(level, message);
+    },
+  };
+}
+
+/** The SDK-wide logger, configured by `init()` (and lazy initialisation) in whichever copy runs it. */
+export const log: Log = createLog(sdkTarget);
+
+/**
+ * A logger of its own for a low-level instance (`new BentoLabsTraceExporter(...)`, `runDoctor`):
+ * building one never reconfigures the SDK-wide logger.
+ */
+export function ownLog(level: LogLevel, logger?: BentoLogger): Log {
+  return createLog({ threshold: LOG_LEVELS.indexOf(level), sink: logger ?? consoleLogger });
+}
+
+/** Points the SDK-wide logger at a level and sink; called by `init()` and lazy initialisation. */
 export function configureLogger(level: LogLevel, logger?: BentoLogger): void {
-  threshold = LOG_LEVELS.indexOf(level);
-  sink = logger ?? consoleLogger;
+  sdkTarget.threshold = LOG_LEVELS.indexOf(level);
+  sdkTarget.sink = logger ?? consoleLogger;
+  const problem = globalSlotProblem();
+  if (problem) log.once('warn', 'global-slot', problem);
 }
 
-function emit(level: Exclude<LogLevel, 'silent'>, message: string): void {
-  if (LOG_LEVELS.indexOf(level) < threshold) return;
-  // A user-supplied logger that throws must not turn a log line into a host failure.
-  try {
-    sink[level](`${PREFIX} ${message}`);
-  } catch {
-    /* ignored on purpose */
-  }
-}
-
-export const log = {
-  debug: (m: string) => emit('debug', m),
-  info: (m: string) => emit('info', m),
-  warn: (m: string) => emit('warn', m),
-  error: (m: string) => emit('error', m),
-  enabled: (level: Exclude<LogLevel, 'silent'>) => LOG_LEVELS.indexOf(level) >= threshold,
-};
-
-const onceKeys = new Set<string>();
-
-/** Logs a message only the first time `key` is seen in this process (until `resetOnce`). */
+/** Logs a message through the SDK-wide logger only the first time `key` is seen (until `resetOnce`). */
 export function logOnce(level: Exclude<LogLevel, 'silent'>, key: string, message: string): void {
-  if (onceKeys.has(key)) return;
-  onceKeys.add(key);
-  emit(level, message);
+  log.once(level, key, message);
 }
 
 export function resetOnce(): void {
@@ -78,6 +108,7 @@ export class RateLimitedLog {
     private readonly level: Exclude<LogLevel, 'silent'>,
     private readonly intervalMillis: number,
     private readonly format: (count: number) => string,
+    private readonly target: Log = log,
   ) {}
 
   hit(count = 1): void {
@@ -111,6 +142,6 @@ export class RateLimitedLog {
     this.lastLogAt = Date.now();
     const n = this.pending;
     this.pending = 0;
-    emit(this.level, this.format(n));
+    this.target[this.level](this.format(n));
   }
 }

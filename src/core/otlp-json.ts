@@ -79,7 +79,8 @@ export function encodeJson(spans: ReadableSpan[]): Uint8Array {
   for (const s of spans) {
     let scopes = byResource.get(s.resource);
     if (!scopes) byResource.set(s.resource, (scopes = new Map()));
-    const scopeKey = `${s.instrumentationScope.name}\u0000${s.instrumentationScope.version ?? ''}\u0000${s.instrumentationScope.schemaUrl ?? ''}`;
+    const scope = s.instrumentationScope;
+    const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
     const list = scopes.get(scopeKey);
     if (list) list.push(s);
     else scopes.set(scopeKey, [s]);

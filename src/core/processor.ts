@@ -71,15 +71,18 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private stopped = false;
   private lastError: string | undefined;
   private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
-  private readonly queueFullLog = new RateLimitedLog(
-    'warn',
-    5_000,
-    (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
-  );
+  private readonly queueFullLog: RateLimitedLog;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
     const o = this.exporter.options;
+    // The exporter's own logger, never the SDK-wide one (see BentoLabsTraceExporter.log).
+    this.queueFullLog = new RateLimitedLog(
+      'warn',
+      5_000,
+      (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
+      this.exporter.log,
+    );
     this.maxQueueSize = o.maxQueueSize;
     this.maxBatch = o.maxExportBatchSize;
     this.delayMillis = o.scheduledDelayMillis;

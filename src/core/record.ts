@@ -167,14 +167,16 @@ function diagnoseFields(
       logOnce(
         'warn',
         'user-id-property',
-        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: pass it as the top-level \`userId\` field instead.`,
+        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: ` +
+          'pass it as the top-level `userId` field instead.',
       );
   }
   if (model !== undefined && provider === undefined) {
     logOnce(
       'info',
       'model-without-provider',
-      `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').`,
+      `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, ` +
+        "so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').",
     );
   }
 }

@@ -7,6 +7,7 @@ import { encodeProperty, truncate } from './attributes.js';
 import { getClient, type Client } from './client.js';
 import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpan } from './context.js';
 import { BentoUsageError } from './errors.js';
+import { shared } from './global.js';
 import { log } from './logger.js';
 import {
   buildAttributes,
@@ -63,11 +64,9 @@ export interface Interaction {
 
 const noopTool: ToolSpan = { spanId: INVALID_SPAN_ID, setOutput() {}, setAttribute() {}, recordError() {}, end() {} };
 
-// On globalThis, like the context and the client state, so that `currentInteraction()` of the
+// In the global slot, like the context and the client state, so that `currentInteraction()` of the
 // CommonJS copy finds a trajectory the ESM copy opened (and vice versa).
-const HANDLES_KEY = Symbol.for('@bentolabs/sdk/interaction-handles');
-const handleHolder = globalThis as unknown as Record<symbol, WeakMap<OpenSpan, Interaction> | undefined>;
-const handles: WeakMap<OpenSpan, Interaction> = (handleHolder[HANDLES_KEY] ??= new WeakMap<OpenSpan, Interaction>());
+const handles = shared('interactionHandles', () => new WeakMap<OpenSpan, Interaction>());
 
 function noopInteraction(convoId: string | undefined): Interaction {
   return {
@@ -221,7 +220,8 @@ class InteractionImpl implements Interaction {
     if (open) {
       throw new BentoUsageError(
         'out_of_order',
-        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).`,
+        `Cannot finish trajectory "${this.name}" while a trajectory opened inside it is still open; finish the ` +
+          'inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).',
       );
     }
     if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);

@@ -16,7 +16,6 @@ import {
   type BentoProtocol,
 } from '../core/config.js';
 import { BentoLabsTraceExporter } from '../core/exporter.js';
-import { configureLogger } from '../core/logger.js';
 import { SDK_VERSION } from '../core/version.js';
 
 export type CheckStatus = 'ok' | 'info' | 'warn' | 'fail' | 'skip';
@@ -76,8 +75,6 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const timeout = options.timeoutMillis ?? 5000;
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck) => checks.push(c);
-  // The SDK's own warnings would duplicate what the checks say.
-  configureLogger('silent');
 
   const [major] = process.versions.node.split('.').map(Number);
   add(

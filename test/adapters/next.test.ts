@@ -226,12 +226,17 @@ describe('the built entry without `next` installed', () => {
     { timeout: 20_000 },
     async (format) => {
       const script = `
-      const load = (name) => ${format === 'esm' ? 'import("./dist/" + name + ".js")' : 'Promise.resolve(require("./dist/" + name + ".cjs"))'};
+      const load = (name) => ${
+        format === 'esm' ? 'import("./dist/" + name + ".js")' : 'Promise.resolve(require("./dist/" + name + ".cjs"))'
+      };
       const [{ wrapRouteHandler }, sdk] = await Promise.all([load('next'), load('index')]);
       let nextFound = true;
       try { await import('next/server.js'); } catch { nextFound = false; }
       sdk.init({ apiKey: '${KEY}', baseUrl: process.env.RECEIVER_URL, logLevel: 'silent' });
-      const GET = wrapRouteHandler(async () => { sdk.trackAi({ event: 'next-absent-${format}' }); return Response.json({ ok: true }); }, { serverless: true });
+      const GET = wrapRouteHandler(async () => {
+        sdk.trackAi({ event: 'next-absent-${format}' });
+        return Response.json({ ok: true });
+      }, { serverless: true });
       const res = await GET(new Request('http://localhost/'));
       const body = await res.json();
       console.log(JSON.stringify({ nextFound, body, exported: sdk.status().exported }));

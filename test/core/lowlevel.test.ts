@@ -3,14 +3,18 @@
  * OpenTelemetry TracerProvider. Options resolve at construction (a bad key throws there).
  */
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   BentoAuthError,
   BentoConfigError,
   BentoLabsSpanProcessor,
   BentoLabsTraceExporter,
+  init,
+  shutdown,
   status,
+  updateCurrentSpan,
 } from '../../src/index.js';
+import { runDoctor } from '../../src/dev/doctor.js';
 import { captureLogger, KEY, useReceiver } from './helpers.js';
 
 // These tests build their own processors and exporters; the SDK's singleton is never started.
@@ -85,4 +89,54 @@ it('the exporter reports a failed export to its processor, and logs to its own l
   expect(exporter.lastOutcome).toMatchObject({ ok: false, httpStatus: 400 });
   expect(logger.at('warn').join('\n')).toContain('HTTP 400');
   await exporter.shutdown();
+});
+
+// Loggers of low-level instances are their own: building one must not reconfigure the SDK-wide
+// logger that init() set (0.1 pointed the whole SDK at the last hand-built exporter's logger).
+describe('low-level instances never reconfigure the SDK-wide logger', () => {
+  const sdkLogger = captureLogger();
+  /** Something only the SDK-wide logger says: a span update with no open Bento span (debug). */
+  const probe = () => {
+    updateCurrentSpan({ properties: { probe: 1 } });
+    return sdkLogger.matching('debug', /updateCurrentSpan/).length;
+  };
+  beforeEach(() => {
+    sdkLogger.lines.length = 0;
+    init({ apiKey: KEY, baseUrl: receiver.url, logger: sdkLogger, logLevel: 'debug', flushOnExit: false });
+    expect(probe()).toBe(1);
+  });
+  afterEach(() => shutdown());
+
+  it('new BentoLabsTraceExporter / BentoLabsSpanProcessor with their own logger or level', async () => {
+    const own = captureLogger();
+    const exporter = new BentoLabsTraceExporter({
+      apiKey: KEY,
+      baseUrl: receiver.url,
+      logger: own,
+      logLevel: 'silent',
+    });
+    const processor = new BentoLabsSpanProcessor({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
+    expect(probe()).toBe(2);
+    await exporter.shutdown();
+    await processor.shutdown();
+  });
+
+  it('a hand-built exporter logs to its own logger (console by default), never to the SDK-wide one', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    receiver.setFault({ kind: 'status', status: 400, times: 1 });
+    const exporter = new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url });
+    const span = new BasicTracerProvider().getTracer('t').startSpan('rejected');
+    span.end();
+    expect(await exporter.exportWithTally([span as never])).toEqual({ exported: 0, rejected: 1 });
+    expect(warn.mock.calls.join('\n')).toContain('HTTP 400');
+    expect(sdkLogger.lines.map((l) => l.message).join('\n')).not.toContain('HTTP 400');
+    vi.restoreAllMocks();
+    await exporter.shutdown();
+  });
+
+  it('runDoctor', async () => {
+    const report = await runDoctor({ apiKey: KEY, baseUrl: receiver.url, timeoutMillis: 5000 });
+    expect(report.checks.length).toBeGreaterThan(0);
+    expect(probe()).toBe(2);
+  });
 });

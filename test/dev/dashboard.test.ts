@@ -15,7 +15,8 @@ const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) {
   // Loud on purpose: a skipped browser test is easy to miss. In CI it fails instead (below).
   console.error(
-    `\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. Install it with \`apt-get install -y chromium\`.\n`,
+    `\n!!! ${CHROMIUM} is missing: the dashboard browser tests ${process.env.CI ? 'FAIL' : 'are SKIPPED'}. ` +
+      'Install it with `apt-get install -y chromium`.\n',
   );
 }
 

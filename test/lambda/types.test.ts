@@ -121,8 +121,11 @@ describe('published types of @bentolabs/sdk/lambda', { timeout: 30_000 }, () => 
     requireBuild();
     const errors = compileConsumer(
       `import { wrapHandler, type LambdaContextLike } from '@bentolabs/sdk/lambda';
-       export const handler = wrapHandler(async (event: { q: string }, context: LambdaContextLike) => ({ id: context.awsRequestId, q: event.q }));
-       export const other = wrapHandler((event: unknown, context: LambdaContextLike, callback: (e: Error | null, r?: string) => void) => callback(null, 'ok'));`,
+       export const handler = wrapHandler(async (event: { q: string }, context: LambdaContextLike) =>
+         ({ id: context.awsRequestId, q: event.q }));
+       export const other = wrapHandler(
+         (event: unknown, context: LambdaContextLike, callback: (e: Error | null, r?: string) => void) =>
+           callback(null, 'ok'));`,
       ['node'],
     );
     expect(errors).toEqual([]);
@@ -135,7 +138,8 @@ describe('published types of @bentolabs/sdk/lambda', { timeout: 30_000 }, () => 
        import { wrapHandler, type LambdaContextLike } from '@bentolabs/sdk/lambda';
        const api: APIGatewayProxyHandlerV2 = async () => ({ statusCode: 200, body: 'ok' });
        export const handler: APIGatewayProxyHandlerV2 = wrapHandler(api);
-       export const cb: Handler<{ n: number }, number> = wrapHandler<Handler<{ n: number }, number>>((e, _c, callback) => callback(null, e.n));
+       export const cb: Handler<{ n: number }, number> =
+         wrapHandler<Handler<{ n: number }, number>>((e, _c, callback) => callback(null, e.n));
        const ctx = {} as Context;
        export const like: LambdaContextLike = ctx;
        // @ts-expect-error -- the wrapper keeps the handler's type

@@ -200,14 +200,29 @@ async function check<T>(
   const shown = Array.isArray(args) ? args.map(show).join(', ') : show(args);
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   throw new Error(
-    `Property failed after ${details.numRuns} run(s) (seed ${details.seed}, path "${details.counterexamplePath}").\nCounterexample: [${shown}]\nCause: ${cause.slice(0, 600)}`,
+    `Property failed after ${details.numRuns} run(s) (seed ${details.seed}, path "${details.counterexamplePath}").\n` +
+      `Counterexample: [${shown}]\nCause: ${cause.slice(0, 600)}`,
   );
 }
 
 const SETUP_ERRORS = [TypeError, BentoConfigError, BentoAuthError];
 // What the engine says when our code trips over a value it never checked.
-const ENGINE_MESSAGE =
-  /Cannot read propert|Cannot convert|is not a function|is not iterable|Invalid array length|Maximum call stack|was called on|undefined is not|null is not|Cannot destructure|Cannot create property|Invalid time value/;
+const ENGINE_MESSAGE = new RegExp(
+  [
+    'Cannot read propert',
+    'Cannot convert',
+    'is not a function',
+    'is not iterable',
+    'Invalid array length',
+    'Maximum call stack',
+    'was called on',
+    'undefined is not',
+    'null is not',
+    'Cannot destructure',
+    'Cannot create property',
+    'Invalid time value',
+  ].join('|'),
+);
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message.slice(0, 300)}` : String(error);

@@ -55,11 +55,19 @@ function expectIntact(result: Awaited<ReturnType<LambdaHarness['invoke']>>, id: 
   expect(result.durationMillis).toBeLessThan(TIMEOUT);
 }
 
+// Test names, kept here so the lines stay under 140 characters.
+const HUNG_THEN_RECOVERED =
+  'exportTimeoutMillis inside the flush budget: every hung invocation answers in time; ' +
+  'the first one after recovery delivers before its freeze';
+const DEFAULT_TIMEOUT_RECOVERED =
+  'default exportTimeoutMillis (10 s, longer than the 2 s flush budget): ' +
+  'the first invocation after recovery still delivers before its freeze';
+
 describe.skipIf(process.platform === 'win32')(
   'Lambda with a hanging, then recovering endpoint',
   { timeout: 60_000 },
   () => {
-    test('exportTimeoutMillis inside the flush budget: every hung invocation answers in time; the first one after recovery delivers before its freeze', async () => {
+    test(HUNG_THEN_RECOVERED, async () => {
       const { receiver, fn } = await setup({ EXPORT_TIMEOUT_MILLIS: '1000' });
       receiver.setFault({ kind: 'hang' });
       for (const id of ['h1', 'h2', 'h3']) {
@@ -101,7 +109,7 @@ describe.skipIf(process.platform === 'win32')(
       expectIntact(result, 'slow');
     });
 
-    test('default exportTimeoutMillis (10 s, longer than the 2 s flush budget): the first invocation after recovery still delivers before its freeze', async () => {
+    test(DEFAULT_TIMEOUT_RECOVERED, async () => {
       // The hung request of an earlier invocation is still "in flight" when the process thaws, and
       // the processor sends one request at a time: unless the SDK gives up on (or resends past) the
       // stale request, the next invocations wait behind it and freeze with their spans undelivered.
