@@ -5,7 +5,7 @@
  * isolate may be suspended as soon as nothing is waited for. Options come from the Worker's
  * environment bindings (`BENTOLABS_API_KEY`, ...) when `init()` was not called.
  */
-import { getClient, init, peekClient } from '../core/client.js';
+import { init, peekClient } from '../core/client.js';
 import type { BentoOptions } from '../core/config.js';
 import {
   checkInvocationOptions,
@@ -13,7 +13,7 @@ import {
   type InvocationOptions,
   type OpenInvocation,
 } from '../core/invocation.js';
-import { log } from '../core/logger.js';
+import { log, logOnce } from '../core/logger.js';
 import { webBodyEndingAfterOnce } from '../core/web-body.js';
 
 /** Options of `wrapWorker()`. Every field is optional. */
@@ -58,9 +58,12 @@ function ensureStarted(options: WorkerOptions['init'], env: unknown): void {
   try {
     init(typeof options === 'function' ? options(env) : (options ?? optionsFromBindings(env)));
   } catch (error) {
-    // getClient() then logs once why recording calls are no-ops, as for any failed lazy start.
-    log.debug(`wrapWorker(): init() failed: ${String(error)}`);
-    getClient();
+    // Never thrown into the request; said once, with the real cause (a bad binding, a missing flag).
+    logOnce(
+      'warn',
+      'wrapWorker:init',
+      `wrapWorker(): not initialised, so nothing is recorded: ${(error as Error).message}`,
+    );
   }
 }
 
