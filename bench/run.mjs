@@ -18,6 +18,7 @@ if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }
 suites.transport = async () => (await import('./edge.mjs')).benchTransport();
+suites.encode = async () => (await import('./encode-stall.mjs')).benchEncodeStall();
 const rows = [];
 for (const [name, fn] of Object.entries(suites)) {
   if (only && only !== name) continue;

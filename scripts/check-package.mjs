@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks the package as users get it, from the tarball `npm pack` makes of the current build:
-//   1. publint and @arethetypeswrong/cli (node16 profile: the package is exports-only, so the
-//      node10 resolution of subpaths is noise) must report no errors;
+//   1. publint and @arethetypeswrong/cli with every resolution profile (node10 included: a
+//      TypeScript project on `"module": "commonjs"` resolves subpaths through `typesVersions`)
+//      must report no errors;
 //   2. an install test: a fresh app that already uses OpenTelemetry 3.x (`@opentelemetry/api`
 //      1.10.0 + `@opentelemetry/core` ^3, the ECOSYSTEM.md peer-range trap) installs the tarball
 //      with plain `npm install` (no --legacy-peer-deps), then records and flushes a span from ESM
@@ -144,17 +145,16 @@ try {
     return out.split('\n').pop();
   });
 
-  await step('@arethetypeswrong/cli (profile node16)', async () => {
-    const r = await run(
-      bin('attw'),
-      [tarball, '--profile', 'node16', '--format', 'ascii', '--no-color', '--no-emoji'],
-      { cwd: root },
-    );
+  await step('@arethetypeswrong/cli (every profile: node10, node16 CJS and ESM, bundler)', async () => {
+    const r = await run(bin('attw'), [tarball, '--format', 'ascii', '--no-color', '--no-emoji'], { cwd: root });
     const lines = r.stdout.split('\n');
     const entrypoints = lines.filter((l) => /^"@bentolabs\/sdk/.test(l)).map((l) => l.replaceAll('"', ''));
-    const bad = lines.filter((l) => /^(node16|bundler)/.test(l) && !/: OK\b/.test(l));
-    if (!r.ok || bad.length > 0 || entrypoints.length === 0) throw new Error(`${r.stdout}${r.stderr}`);
-    return `${entrypoints.length} entrypoints OK under node16 (CJS and ESM) and bundler: ${entrypoints.join(', ')}`;
+    const results = lines.filter((l) => /^(node10|node16|bundler)/.test(l));
+    const bad = results.filter((l) => !/: OK\b/.test(l));
+    const node10 = results.filter((l) => l.startsWith('node10'));
+    if (!r.ok || bad.length > 0 || entrypoints.length === 0 || node10.length !== entrypoints.length)
+      throw new Error(`${r.stdout}${r.stderr}`);
+    return `${entrypoints.length} entrypoints OK under node10, node16 (CJS and ESM) and bundler: ${entrypoints.join(', ')}`;
   });
 
   app = join(work, 'app');
@@ -271,6 +271,44 @@ export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteH
         return 'all five entry points type-check';
       },
     );
+
+    // A project on `"module": "commonjs"` resolves with node10 rules, which ignore `exports`: the
+    // subpaths must resolve through `typesVersions` (TS2307 for every one of them otherwise).
+    await step('published types compile under "module": "commonjs" (node10 resolution)', async () => {
+      const dir = join(app, 'node10');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'consumer.ts'),
+        readFileSync(join(app, 'consumer.mts'), 'utf8').replace(
+          /^export const all = .*$/m,
+          'export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler];',
+        ),
+      );
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'commonjs',
+            moduleResolution: 'node10',
+            ignoreDeprecations: '6.0',
+            target: 'es2022',
+            noEmit: true,
+            skipLibCheck: false,
+            typeRoots: [join(root, 'node_modules/@types')],
+            types: ['node'],
+          },
+          files: ['consumer.ts'],
+        }),
+      );
+      const r = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], {
+        cwd: dir,
+        timeout: 120_000,
+      });
+      if (!r.ok) throw new Error(r.stdout || r.stderr);
+      return 'all five entry points type-check with moduleResolution node10';
+    });
 
     // Fails any resolution of a framework package, from require() and from import.
     const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core)(\\/|$)/;`;

@@ -1,35 +1,22 @@
 /** Fetching from the dev server's JSON API, with a hook that refetches when new spans arrive. */
 import { useEffect, useState } from 'preact/hooks';
-import type { SessionSummary, SpanNode, SpanSummary, TraceSummary, UserSummary } from '../../src/dev/views.js';
-import type { StoredSpan } from '../../src/dev/store.js';
+import type { SpanNode, TraceSummary } from '../../src/dev/views.js';
 
-export type { SessionSummary, SpanNode, SpanSummary, StoredSpan, TraceSummary, UserSummary };
-
-export interface Facets {
-  userIds: string[];
-  convoIds: string[];
-  models: string[];
-  providers: string[];
-}
+export type { StoredSpan } from '../../src/dev/store.js';
+export type { SpanUsage, Usage } from '../../src/dev/usage.js';
+export type { SessionSummary, Totals, UserSummary } from '../../src/dev/rollups.js';
+export type {
+  LlmCallSummary,
+  SpanCategory,
+  SpanNode,
+  SpanSummary,
+  StepSummary,
+  TraceSummary,
+} from '../../src/dev/views.js';
 
 export interface TraceDetail {
   trace: TraceSummary;
   roots: SpanNode[];
-}
-
-export const FILTER_KEYS = ['userId', 'convoId', 'model', 'provider'] as const;
-export type FilterKey = (typeof FILTER_KEYS)[number];
-
-/** `?userId=..&model=..` from the filters that are set. */
-export function filterQuery(params: URLSearchParams, extra: Record<string, string> = {}): string {
-  const q = new URLSearchParams();
-  for (const k of FILTER_KEYS) {
-    const v = params.get(k);
-    if (v) q.set(k, v);
-  }
-  for (const [k, v] of Object.entries(extra)) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
 }
 
 export interface Loaded<T> {

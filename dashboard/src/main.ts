@@ -4,8 +4,9 @@
  */
 import { html, render } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Filters } from './common.js';
-import { SessionsView, SessionView, TracesView, UsersView } from './lists.js';
+import { FILTER_KEYS } from '../../src/dev/shared.js';
+import { Filters, listOf } from './common.js';
+import { LlmCallsView, SessionsView, SessionView, TracesView, UsersView } from './lists.js';
 import { href, useRoute, type View } from './router.js';
 import { TraceView } from './trace-view.js';
 
@@ -48,6 +49,7 @@ function useLive(): Live {
 
 const TABS: Array<{ view: View; label: string }> = [
   { view: 'traces', label: 'Trajectories' },
+  { view: 'llm', label: 'LLM calls' },
   { view: 'sessions', label: 'Sessions' },
   { view: 'users', label: 'Users' },
 ];
@@ -55,11 +57,18 @@ const TABS: Array<{ view: View; label: string }> = [
 function App() {
   const route = useRoute();
   const live = useLive();
-  const tab = route.view === 'trace' ? 'traces' : route.view === 'session' ? 'sessions' : route.view;
+  const tab = listOf(route.view);
   const props = { route, version: live.version, fresh: live.fresh };
   return html`<header class="top">
-      <a class="brand" href="#/traces"><span class="logo" aria-hidden="true"><i></i><i></i><i></i><i></i></span>BentoLabs <span class="muted">local</span></a>
-      <nav>${TABS.map((t) => html`<a class=${t.view === tab ? 'active' : ''} data-testid=${`tab-${t.view}`} href=${href(t.view, undefined, t.view === route.view ? route.params : filtersOnly(route.params))}>${t.label}</a>`)}</nav>
+      <a class="brand" href="#/traces">
+        <span class="logo" aria-hidden="true"><i></i><i></i><i></i><i></i></span>BentoLabs <span class="muted">local</span>
+      </a>
+      <nav>${TABS.map((t) => {
+        const params = t.view === route.view ? route.params : filtersOnly(route.params);
+        return html`<a class=${t.view === tab ? 'active' : ''} data-testid=${`tab-${t.view}`} href=${href(t.view, undefined, params)}>
+          ${t.label}
+        </a>`;
+      })}</nav>
       <span class=${`live ${live.connected ? 'on' : 'off'}`} data-testid="live-status" title="Server-Sent Events from /api/events">
         ${live.connected ? 'live' : 'reconnecting…'} · ${live.total} spans
       </span>
@@ -67,6 +76,7 @@ function App() {
     <main>
       ${route.view !== 'trace' && route.view !== 'session' && html`<${Filters} route=${route} version=${live.version} />`}
       ${route.view === 'traces' && html`<${TracesView} ...${props} />`}
+      ${route.view === 'llm' && html`<${LlmCallsView} ...${props} />`}
       ${route.view === 'trace' && html`<${TraceView} route=${route} version=${live.version} />`}
       ${route.view === 'sessions' && html`<${SessionsView} ...${props} />`}
       ${route.view === 'session' && html`<${SessionView} ...${props} />`}
@@ -74,9 +84,10 @@ function App() {
     </main>`;
 }
 
+/** The filters of a view's params, carried to another tab (not its span selection or kind). */
 function filtersOnly(params: URLSearchParams): URLSearchParams {
   const out = new URLSearchParams();
-  for (const k of ['userId', 'convoId', 'model', 'provider']) {
+  for (const k of FILTER_KEYS.filter((f) => f !== 'kind' && f !== 'traceId')) {
     const v = params.get(k);
     if (v) out.set(k, v);
   }

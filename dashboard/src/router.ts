@@ -1,7 +1,7 @@
 /** Hash routes, so the dev server serves one page and links survive a reload. */
 import { useEffect, useState } from 'preact/hooks';
 
-export type View = 'traces' | 'trace' | 'sessions' | 'session' | 'users';
+export type View = 'traces' | 'trace' | 'llm' | 'sessions' | 'session' | 'users';
 
 export interface Route {
   view: View;
@@ -10,7 +10,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-const VIEWS: View[] = ['traces', 'trace', 'sessions', 'session', 'users'];
+const VIEWS: View[] = ['traces', 'trace', 'llm', 'sessions', 'session', 'users'];
 
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');

@@ -7,12 +7,8 @@
  */
 import { init, peekClient } from '../core/client.js';
 import type { BentoOptions } from '../core/config.js';
-import {
-  checkInvocationOptions,
-  openInvocation,
-  type InvocationOptions,
-  type OpenInvocation,
-} from '../core/invocation.js';
+import { checkInvocationOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { log, logOnce } from '../core/logger.js';
 import { webBodyEndingAfterOnce } from '../core/web-body.js';
 

@@ -6,9 +6,10 @@
  * response are Node's `IncomingMessage`/`ServerResponse`, which the types below use.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { sharedSymbol } from '../core/global.js';
-import { log } from '../core/logger.js';
+import { safely } from '../core/safely.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
 /** Options of `bentoMiddleware()`. Every field is optional. */
@@ -81,29 +82,26 @@ export function bentoMiddleware(
   const base = checkHybridOptions(options, 'bentoMiddleware()');
   const serverless = base.flush === true;
   return function bentoMiddleware(req: WithState, res, next) {
-    let invocation: OpenInvocation | undefined;
-    try {
+    const invocation = safely('bentoMiddleware() (Express)', () => {
       const context = serverless ? lambdaContextOf(req) : undefined;
       const opening = context
         ? { ...base, attributes: lambdaAttributes(context), deadline: deadlineOf(context) }
         : base;
       // `undefined` inside an open invocation (wrapHandler(serverless(app))): that one flushes.
-      invocation = openInvocation(opening);
-      if (invocation) {
-        req[STATE] = invocation;
+      const opened = openInvocation(opening);
+      if (opened) {
+        req[STATE] = opened;
         // Long-running: nothing to flush or guard, so nothing to end either (a 'close' listener
         // per request measurably costs latency). Serverless: also end the invocation of a request
         // whose client went away without a response.
         if (serverless) {
-          holdEnd(res, invocation);
-          const opened = invocation;
+          holdEnd(res, opened);
           res.once('close', () => void opened.close());
         }
       }
-    } catch (error) {
-      log.debug(`bentoMiddleware() could not open an invocation; the request runs untracked: ${String(error)}`);
-      invocation = undefined;
-    }
+      return opened;
+    });
+    // Untracked rather than failed when opening went wrong: the request is the host's.
     if (!invocation) return next();
     invocation.run(next);
   };
@@ -125,11 +123,7 @@ export function bentoErrorHandler(): (
   next: NextFunctionLike,
 ) => void {
   return function bentoErrorHandler(error: unknown, req: WithState, _res: ServerResponse, next: NextFunctionLike) {
-    try {
-      req[STATE]?.fail(error);
-    } catch (failure) {
-      log.debug(`bentoErrorHandler() could not record the error: ${String(failure)}`);
-    }
+    safely('bentoErrorHandler()', () => req[STATE]?.fail(error));
     next(error);
   };
 }

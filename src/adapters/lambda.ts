@@ -5,7 +5,8 @@
  * structurally here, so this entry point's types need no `@types/aws-lambda`.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { checkInvocationOptions, runChecked, type InvocationOptions } from '../core/invocation.js';
+import { checkInvocationOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { runChecked } from '../core/invocation.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 import { sharedSymbol } from '../core/global.js';
 import { log } from '../core/logger.js';

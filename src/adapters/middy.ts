@@ -4,14 +4,11 @@
  * onto one core invocation. Middy's types are re-declared structurally (`MiddyRequestLike`), so
  * this entry point neither imports `@middy/core` nor needs its types; it works with 6.x and 7.x.
  */
-import {
-  checkInvocationOptions,
-  openInvocation,
-  type InvocationOptions,
-  type OpenInvocation,
-} from '../core/invocation.js';
+import { checkInvocationOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 import { bodyEndingAfter } from '../core/stream-end.js';
-import { log, logOnce } from '../core/logger.js';
+import { logOnce } from '../core/logger.js';
+import { safely } from '../core/safely.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from '../core/lambda-context.js';
 
 /** The parts of Middy's `request` the middleware uses; Middy 6.x and 7.x requests satisfy it. */
@@ -100,6 +97,11 @@ function holdStreamedBody(request: MiddyRequestLike, invocation: OpenInvocation)
   return body !== undefined;
 }
 
+/** A hook failed half-way (a locked body stream, a throwing getter): still flush what was recorded. */
+function closeQuietly(request: MiddyRequestLike, owner: MiddyMiddlewareLike): Promise<void> | undefined {
+  return ownInvocation(request, owner)?.close().then(noop);
+}
+
 function warnIfDetached(invocation: OpenInvocation): void {
   if (invocation.active) return;
   logOnce(
@@ -129,7 +131,7 @@ export function bentoMiddleware(options: MiddyOptions = {}): MiddyMiddlewareLike
     // Synchronous on purpose: `enter()` only reaches the handler from Middy's own execution, and
     // any value returned here would be taken as an early response.
     before(request) {
-      try {
+      safely('bentoMiddleware() before', () => {
         if (request === null || typeof request !== 'object') return;
         // A second bentoMiddleware() in the same chain; a closed one was left by an earlier request
         // (Middy 6.x shares `internal` between requests when `plugin.internal` is set).
@@ -147,24 +149,34 @@ export function bentoMiddleware(options: MiddyOptions = {}): MiddyMiddlewareLike
         (request.internal as Record<string, State>)[KEY] = { owner: middleware, invocation };
         invocation.enter();
         closeOnShortCircuit(request, invocation);
-      } catch (error) {
-        log.debug(`bentoMiddleware() could not open the invocation: ${String(error)}`);
-      }
+      });
     },
     // Both must resolve to `undefined`: any other value is an early response to Middy.
     after(request) {
-      const invocation = ownInvocation(request, middleware);
-      if (!invocation) return;
-      warnIfDetached(invocation);
-      if (holdStreamedBody(request, invocation)) return;
-      return invocation.close().then(noop);
+      return safely(
+        'bentoMiddleware() after',
+        () => {
+          const invocation = ownInvocation(request, middleware);
+          if (!invocation) return;
+          warnIfDetached(invocation);
+          if (holdStreamedBody(request, invocation)) return;
+          return invocation.close().then(noop);
+        },
+        () => closeQuietly(request, middleware),
+      );
     },
     onError(request) {
-      const invocation = ownInvocation(request, middleware);
-      if (!invocation) return;
-      warnIfDetached(invocation);
-      invocation.fail(request.error);
-      return invocation.close().then(noop);
+      return safely(
+        'bentoMiddleware() onError',
+        () => {
+          const invocation = ownInvocation(request, middleware);
+          if (!invocation) return;
+          warnIfDetached(invocation);
+          invocation.fail(request.error);
+          return invocation.close().then(noop);
+        },
+        () => closeQuietly(request, middleware),
+      );
     },
   };
   return middleware;

@@ -4,10 +4,11 @@
  * through Next's `after()` (15.1+), else the platform's `waitUntil`, else by flushing before the
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
-import { checkHybridOptions, openInvocation, type InvocationOptions, type OpenInvocation } from '../core/invocation.js';
+import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 // Web streams only: `node:stream` does not exist on edge routes.
 import { webBodyEndingAfterOnce as bodyEndingAfter } from '../core/web-body.js';
-import { log } from '../core/logger.js';
+import { safely } from '../core/safely.js';
 
 /** Options of `wrapRouteHandler()`. Every field is optional. */
 export interface NextOptions extends InvocationOptions {
@@ -133,12 +134,7 @@ export function wrapRouteHandler<H extends RouteHandlerLike>(
   const serverless = opening.flush === true;
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return async function (this: unknown, ...args: Parameters<H>): Promise<Awaited<ReturnType<H>>> {
-    let invocation: OpenInvocation | undefined;
-    try {
-      invocation = openInvocation(opening);
-    } catch (error) {
-      log.debug(`wrapRouteHandler() could not open an invocation; the request runs untracked: ${String(error)}`);
-    }
+    const invocation = safely('wrapRouteHandler() opening the invocation', () => openInvocation(opening));
     // `undefined` when already inside an invocation, which then delivers for both.
     if (!invocation) return call.apply(this, args) as Awaited<ReturnType<H>>;
     const opened = invocation;
@@ -146,15 +142,23 @@ export function wrapRouteHandler<H extends RouteHandlerLike>(
     try {
       response = await opened.run(() => call.apply(this, args));
     } catch (error) {
-      if (!isControlFlow(error)) opened.fail(error);
-      if (serverless) await deliver(opened, undefined).catch(() => undefined);
-      else void opened.close();
+      // Ours may fail too; the handler's own error is what the caller gets, unchanged.
+      await safely('wrapRouteHandler() after an error', async () => {
+        if (!isControlFlow(error)) opened.fail(error);
+        if (serverless) await deliver(opened, undefined);
+        else void opened.close();
+      });
       throw error;
     }
     if (!serverless) {
       void opened.close();
       return response as Awaited<ReturnType<H>>;
     }
-    return (await deliver(opened, response).catch(() => response)) as Awaited<ReturnType<H>>;
+    const delivered = await safely(
+      'wrapRouteHandler() delivery',
+      () => deliver(opened, response),
+      () => opened.close().then(() => response),
+    );
+    return (delivered ?? response) as Awaited<ReturnType<H>>;
   };
 }

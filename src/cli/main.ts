@@ -16,8 +16,11 @@ Usage:
     --host <host>              Interface (default localhost = 127.0.0.1 and ::1)
     --data <file>              Span store, NDJSON (default .bentolabs/spans.ndjson)
     --api-key <key>            Only accept this exact key (403 for others)
+    --allowed-host <name>      Also answer this Host header (repeatable; localhost names
+                               and loopback addresses always work)
     --reject-protobuf          Answer 415 to protobuf, like a JSON-only endpoint
     --quiet                    Do not print trajectory trees
+    --prices <file>            JSON price table for token costs (USD per 1M tokens)
     --no-color                 Plain output (also: NO_COLOR=1)
 
   bentolabs doctor [options]   Check this environment's SDK configuration and endpoint
@@ -48,9 +51,11 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         data: { type: 'string' },
         'api-key': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
         'reject-protobuf': { type: 'boolean' },
         quiet: { type: 'boolean' },
         'no-color': { type: 'boolean' },
+        prices: { type: 'string' },
       },
       strict: true,
     });
@@ -62,9 +67,11 @@ async function main(argv: string[]): Promise<number> {
       host: values.host,
       dataFile: values.data,
       apiKey: values['api-key'],
+      allowedHosts: values['allowed-host'],
       rejectProtobuf: values['reject-protobuf'] ?? false,
       quiet: values.quiet ?? false,
       color: wantsColor(values['no-color']),
+      pricesFile: values.prices,
     });
   }
   if (command === 'doctor') {

@@ -2,8 +2,10 @@
  * Option resolution: the only module that reads `process.env`. Every option resolves as
  * `explicit argument ?? environment ?? default`, written once per field.
  */
+import { API_KEY_PREFIX, apiKeyProblem, redactKey } from './api-key.js';
 import { BentoAuthError, BentoConfigError } from './errors.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
+import { packageName } from './package-name.js';
 
 /** A value, or a zero-argument function evaluated for every span (a throwing one is ignored). */
 export type IdentitySource<T> = T | (() => T | undefined);
@@ -45,7 +47,10 @@ export interface BentoOptions {
   maxExportRequestBytes?: number;
   /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
   flushOnExit?: boolean;
-  /** `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`. @default 'unknown_service:node' */
+  /**
+   * `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`, then the
+   * `name` of the nearest package.json above the working directory. @default 'unknown_service:node'
+   */
   serviceName?: string;
 }
 
@@ -72,14 +77,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_BASE_URL = 'https://api.bentolabs.ai';
-export const API_KEY_PREFIX = 'bl_pk_';
-
-/** `bl_pk_…abcd`: enough to tell keys apart, never enough to use one. */
-export function redactKey(key: string | undefined): string {
-  if (!key) return '(none)';
-  if (!key.startsWith(API_KEY_PREFIX)) return `${key.slice(0, 3)}… (${key.length} chars)`;
-  return key.length >= API_KEY_PREFIX.length + 8 ? `${API_KEY_PREFIX}…${key.slice(-4)}` : `${API_KEY_PREFIX}…`;
-}
+export { API_KEY_PREFIX, redactKey } from './api-key.js';
 
 function env(name: string): string | undefined {
   const value = typeof process !== 'undefined' ? process.env[name] : undefined;
@@ -119,11 +117,12 @@ function resolveApiKey(explicit: unknown): string {
         '(a key set in your shell profile does not reach processes started elsewhere).',
     );
   }
-  if (!key.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length || /\s/.test(key)) {
+  const problem = apiKeyProblem(key);
+  if (problem) {
     const from = explicit === undefined ? ' (from BENTOLABS_API_KEY)' : '';
     throw new BentoAuthError(
       'invalid_api_key_format',
-      `Expected the API key${from} to start with \`${API_KEY_PREFIX}\` and contain no spaces, got ${redactKey(key)}.`,
+      `Expected the API key${from} ${problem}; got ${redactKey(key)}.`,
     );
   }
   return key;
@@ -226,7 +225,9 @@ function resolveSource<T>(
 function resolveServiceName(explicit: unknown): string {
   if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
     throw invalid('serviceName', 'a non-empty string', explicit);
-  return explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown_service:node';
+  return (
+    explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? packageName() ?? 'unknown_service:node'
+  );
 }
 
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === 'string');

@@ -1,17 +1,18 @@
 /**
  * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, serialized by OpenTelemetry's
  * own OTLP serializers (protobuf by default, JSON on request), with the behaviours a BentoLabs
- * endpoint needs: JSON fallback after a 415, batch splitting after a 413, an actionable message
- * for 401/403, and an outcome record that `status()` reports.
+ * endpoint needs: requests of bounded size (see encode.ts), JSON fallback after a 415, batch
+ * splitting after a 413, an actionable message for 401/403, and an outcome record for `status()`.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
-import { redactKey, resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
+import { redactIn, redactKey } from './api-key.js';
+import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
+import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
 import { ownLog, RateLimitedLog, type Log } from './logger.js';
-import { encodeJson, jsonRejectedSpans } from './otlp-json.js';
+import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
+import { jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
 
@@ -26,20 +27,34 @@ export interface ExportOutcome {
   protocol: BentoProtocol;
 }
 
-const CONTENT_TYPE: Record<BentoProtocol, string> = {
-  'http/protobuf': 'application/x-protobuf',
-  'http/json': 'application/json',
-};
-
 /** Spans the endpoint accepted, and how many it lost (failed for good or rejected). */
 export interface ExportTally {
   exported: number;
   rejected: number;
+  /**
+   * Index ranges `[start, end)` of the batch's spans that were not delivered, so a processor can
+   * tell each flush exactly what became of its own spans. OTLP's partial success gives only a
+   * count, so those rejections are taken from the end of their request.
+   */
+  lost: [number, number][];
 }
+
+function markLost(tally: ExportTally, start: number, count: number): void {
+  if (count <= 0) return;
+  tally.rejected += count;
+  const last = tally.lost[tally.lost.length - 1];
+  if (last && last[1] === start) last[1] = start + count;
+  else tally.lost.push([start, start + count]);
+}
+
+// Refusals that concern one request's content; anything else (unreachable, timed out, failing,
+// refusing the key, rate limiting) would refuse the rest of the batch too, so it is not sent.
+const CONTENT_REFUSALS = new Set([400, 404, 405, 409, 410, 411, 412, 413, 414, 415, 422]);
 
 /**
  * A `SpanExporter` for users who run their own OpenTelemetry `TracerProvider`.
- * Resolves options at construction, so it throws `BentoAuthError` without a valid key.
+ * Resolves options at construction, so it throws `BentoAuthError` without a valid key. With
+ * `enabled: false` (or `BENTOLABS_ENABLED=false`) it sends nothing and reports success.
  * @example
  * const provider = new BasicTracerProvider({
  *   spanProcessors: [new BatchSpanProcessor(new BentoLabsTraceExporter({ apiKey: 'bl_pk_...' }))],
@@ -95,6 +110,8 @@ export class BentoLabsTraceExporter implements SpanExporter {
         'the project you expect, and that BENTOLABS_BASE_URL points at its region.',
       this.log,
     );
+    if (!this.options.enabled)
+      this.log.debug('BentoLabsTraceExporter: disabled (enabled: false or BENTOLABS_ENABLED); nothing will be sent.');
   }
 
   /** The encoding in use now: `http/json` after the endpoint refused protobuf. */
@@ -116,32 +133,75 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   /** Exports and says exactly how many spans were accepted and how many were lost. Never rejects. */
   exportWithTally(spans: ReadableSpan[]): Promise<ExportTally> {
-    if (this.stopped || spans.length === 0) return Promise.resolve({ exported: 0, rejected: spans.length });
+    // Disabled: a no-op that loses nothing, as every other entry point of a disabled SDK.
+    if (!this.options.enabled) return Promise.resolve({ exported: 0, rejected: 0, lost: [] });
+    if (this.stopped || spans.length === 0) {
+      const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
+      markLost(tally, 0, spans.length);
+      return Promise.resolve(tally);
+    }
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
-    const deadline = Date.now() + this.options.exportTimeoutMillis;
     const work = context
-      .with(suppressTracing(context.active()), () => this.send(spans, deadline))
+      .with(suppressTracing(context.active()), () => this.sendBatch(spans))
       .catch((error: unknown) => {
         this.log.error(`Unexpected export error: ${String(error)}`);
-        return { exported: 0, rejected: spans.length };
+        const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
+        markLost(tally, 0, spans.length);
+        return tally;
       });
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
     return work;
   }
 
-  private async send(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
-    const protocol = this.protocol;
-    const body =
-      protocol === 'http/json'
-        ? encodeJson(spans)
-        : ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]);
-    if (!body) return { exported: 0, rejected: spans.length };
-    if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1) {
-      // Split before sending: proxies and collectors commonly refuse bodies past a few MiB.
-      return this.sendHalves(spans, deadline);
+  /**
+   * Sends the batch as chunks cut by estimated size (each span is encoded once), one request at a
+   * time with a turn of the event loop between them. Each request has its own
+   * `exportTimeoutMillis`, so a large batch to a healthy endpoint is never cut short by a
+   * deadline meant for one request; once a request fails in a way that would fail the next one
+   * too, the rest of the batch is counted as lost at once instead of waiting out more timeouts.
+   */
+  private async sendBatch(spans: ReadableSpan[]): Promise<ExportTally> {
+    const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
+    // Requests aim at 90% of the limit, so an estimate a little low still fits.
+    const target = this.options.maxExportRequestBytes * 0.9;
+    let goOn = true;
+    for (let start = 0; start < spans.length; ) {
+      if (start > 0) await yieldToLoop();
+      const { end } = takeBySize(spans, start, this.protocol, target, this.sizeRatio[this.protocol]);
+      if (goOn) goOn = await this.deliver(spans.slice(start, end), start, tally);
+      else markLost(tally, start, end - start);
+      start = end;
     }
+    return tally;
+  }
+
+  /**
+   * Real bytes per estimated byte, per encoding, learnt from each request (non-ASCII text and JSON
+   * escapes make bodies larger than one byte per character), so requests keep fitting the limit.
+   */
+  private readonly sizeRatio: Record<BentoProtocol, number> = { 'http/protobuf': 1, 'http/json': 1 };
+
+  private learnRatio(spans: ReadableSpan[], protocol: BentoProtocol, bytes: number): void {
+    let estimate = 512;
+    for (const span of spans) estimate += estimateSpanBytes(span, protocol);
+    this.sizeRatio[protocol] = Math.min(4, Math.max(1, bytes / estimate));
+  }
+
+  /** Sends one chunk (halving it when it is still too large); `false` = do not send the rest. */
+  private async deliver(spans: ReadableSpan[], offset: number, tally: ExportTally): Promise<boolean> {
+    const protocol = this.protocol;
+    const body = await encodeSpans(spans, protocol);
+    this.learnRatio(spans, protocol, body.byteLength);
+    if (body.byteLength === 0) {
+      markLost(tally, offset, spans.length);
+      return true;
+    }
+    // The estimate was low (JSON escapes, say): split before sending, as proxies and collectors
+    // commonly refuse bodies past a few MiB.
+    if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1)
+      return this.halves(spans, offset, tally);
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
       body,
@@ -150,17 +210,18 @@ export class BentoLabsTraceExporter implements SpanExporter {
         'Content-Type': CONTENT_TYPE[protocol],
         'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}`,
       },
-      deadline,
+      Date.now() + this.options.exportTimeoutMillis,
       (error) => (this.lastAttemptError = this.redact(error)),
     );
     this.counts.requests++;
     this.record(outcome, spans.length, protocol);
     if (outcome.ok) {
       this.lastAttemptError = undefined;
-      const rejected = this.partialRejections(outcome, protocol);
-      return { exported: spans.length - rejected, rejected };
+      const rejected = Math.min(spans.length, this.partialRejections(outcome, protocol));
+      tally.exported += spans.length - rejected;
+      markLost(tally, offset + spans.length - rejected, rejected);
+      return true;
     }
-
     if (outcome.status === 415 && protocol === 'http/protobuf') {
       this.protocol = 'http/json';
       this.log.once(
@@ -168,27 +229,29 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
       );
-      return this.send(spans, deadline);
+      return this.deliver(spans, offset, tally);
     }
     if (outcome.status === 413 && spans.length > 1) {
-      const half = Math.ceil(spans.length / 2);
       this.log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
-      const first = await this.send(spans.slice(0, half), deadline);
-      const second = await this.send(spans.slice(half), deadline);
-      return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
+      return this.halves(spans, offset, tally);
     }
     this.counts.failedRequests++;
     if (outcome.status === 401 || outcome.status === 403) this.authLog.hit();
     else if (outcome.status === 413) this.tooLargeLog.hit();
     else this.failLog.hit();
-    return { exported: 0, rejected: spans.length };
+    markLost(tally, offset, spans.length);
+    return outcome.status !== undefined && CONTENT_REFUSALS.has(outcome.status);
   }
 
-  private async sendHalves(spans: ReadableSpan[], deadline: number): Promise<ExportTally> {
+  /** The one place a request is split in two: too large once encoded, or refused with 413. */
+  private async halves(spans: ReadableSpan[], offset: number, tally: ExportTally): Promise<boolean> {
     const half = Math.ceil(spans.length / 2);
-    const first = await this.send(spans.slice(0, half), deadline);
-    const second = await this.send(spans.slice(half), deadline);
-    return { exported: first.exported + second.exported, rejected: first.rejected + second.rejected };
+    if (!(await this.deliver(spans.slice(0, half), offset, tally))) {
+      markLost(tally, offset + half, spans.length - half);
+      return false;
+    }
+    await yieldToLoop();
+    return this.deliver(spans.slice(half), offset + half, tally);
   }
 
   /** OTLP partial success: the endpoint took the request but rejected some spans in it. */
@@ -215,7 +278,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   /** Gateways echo the Authorization header in error bodies; those bodies reach status() and logs. */
   private redact(text: string): string {
-    return text.split(this.options.apiKey).join(redactKey(this.options.apiKey));
+    return redactIn(text, this.options.apiKey);
   }
 
   private record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {

@@ -2,7 +2,7 @@
 import { peekClient } from './client.js';
 import { currentStore, innermostOpen, innermostTrajectory, runWith, type Identity } from './context.js';
 import { log } from './logger.js';
-import { patchAttributes } from './record.js';
+import { patchAttributes, readFields } from './record.js';
 
 /** What `updateCurrentTrace` accepts. */
 export interface TraceUpdate {
@@ -27,20 +27,25 @@ function cleanIdentity(fields: { userId?: unknown; sessionId?: unknown; tags?: u
  * @example
  * updateCurrentTrace({ userId: session.user.id, tags: ['beta'] });
  */
-export function updateCurrentTrace(fields: TraceUpdate): void {
+export function updateCurrentTrace(passed: TraceUpdate): void {
   const client = peekClient();
   const trajectory = innermostTrajectory();
-  if (!client || !trajectory || fields === null || typeof fields !== 'object') {
+  const fields = readFields(passed);
+  if (!client || !trajectory || !fields) {
     log.debug('updateCurrentTrace(): no open trajectory in this async context; nothing changed.');
     return;
   }
-  const identity = cleanIdentity(fields);
-  Object.assign(trajectory.identity, identity);
-  patchAttributes(
-    trajectory.span,
-    { userId: identity.userId, convoId: identity.sessionId, tags: identity.tags, properties: fields.properties },
-    client,
-  );
+  try {
+    const identity = cleanIdentity(fields);
+    Object.assign(trajectory.identity, identity);
+    patchAttributes(
+      trajectory.span,
+      { userId: identity.userId, convoId: identity.sessionId, tags: identity.tags, properties: fields.properties },
+      client,
+    );
+  } catch (error) {
+    log.warn(`updateCurrentTrace() could not record its fields: ${String(error)}`);
+  }
 }
 
 /**
@@ -48,14 +53,19 @@ export function updateCurrentTrace(fields: TraceUpdate): void {
  * @example
  * updateCurrentSpan({ properties: { cache_hit: true } });
  */
-export function updateCurrentSpan(fields: { properties?: Record<string, unknown> }): void {
+export function updateCurrentSpan(passed: { properties?: Record<string, unknown> }): void {
   const client = peekClient();
   const open = innermostOpen();
-  if (!client || !open || fields === null || typeof fields !== 'object') {
+  const fields = readFields(passed);
+  if (!client || !open || !fields) {
     log.debug('updateCurrentSpan(): no open Bento span in this async context; nothing changed.');
     return;
   }
-  patchAttributes(open.span, { properties: fields.properties }, client);
+  try {
+    patchAttributes(open.span, { properties: fields.properties }, client);
+  } catch (error) {
+    log.warn(`updateCurrentSpan() could not record its properties: ${String(error)}`);
+  }
 }
 
 /**
@@ -70,6 +80,7 @@ export function propagateAttributes<T>(
 ): T {
   if (typeof fn !== 'function')
     throw new TypeError(`propagateAttributes() expects a function as its second argument; got ${typeof fn}.`);
-  const merged = { ...currentStore()?.identity, ...cleanIdentity(identity ?? {}) };
+  // Read once, field by field: an identity object whose getters throw scopes nothing, and `fn` still runs.
+  const merged = { ...currentStore()?.identity, ...cleanIdentity(readFields(identity) ?? {}) };
   return runWith({ identity: merged }, fn);
 }

@@ -8,22 +8,15 @@
  * same two halves `runInvocation` is built from.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { flush, peekClient } from './client.js';
-import { detectServerless } from './config.js';
+import { checkRunOptions, type InvocationOptions } from './adapter-options.js';
+import { peekClient } from './client.js';
 import { currentStore, liveInvocation, storage, type Invocation, type Store } from './context.js';
 import { log } from './logger.js';
+import { flushScope } from './flush-scope.js';
 import type { FlushResult } from './processor.js';
 import { closeSpan, closeTimedOut, recordError } from './record.js';
 
-/** Options shared by every adapter. */
-export interface InvocationOptions {
-  /** Longest time to wait for the flush after the handler settled. @default 2000 */
-  flushTimeoutMillis?: number;
-  /** Time kept free before the runtime's deadline; the flush never runs into it. @default 50 */
-  safetyMarginMillis?: number;
-  /** How long before the deadline the timeout guard ends open spans and flushes; `false` disables it. @default 500 */
-  timeoutGuardMillis?: number | false;
-}
+export type { InvocationOptions } from './adapter-options.js';
 
 export interface RunInvocationOptions extends InvocationOptions {
   /** Attributes for every span recorded during the invocation. */
@@ -38,56 +31,6 @@ export const DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000;
 const DEFAULT_SAFETY_MARGIN_MILLIS = 50;
 const DEFAULT_GUARD_MILLIS = 500;
 
-/** Reads one option; a getter that throws becomes a setup-time `TypeError` naming the option. */
-export function readOption(options: object, key: string, adapter: string): unknown {
-  try {
-    return (options as Record<string, unknown>)[key];
-  } catch (error) {
-    throw new TypeError(`${adapter}: reading option \`${key}\` threw: ${String(error)}`, { cause: error });
-  }
-}
-
-/**
- * Checks adapter options at setup time (a `TypeError` for anything unusable) and returns a clean
- * copy of the invocation fields: adapters never spread the caller's object, whose other getters
- * could throw later, on the request path.
- */
-export function checkInvocationOptions(options: InvocationOptions | undefined, adapter: string): InvocationOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object')
-    throw new TypeError(`${adapter}: options must be an object; got ${options === null ? 'null' : typeof options}.`);
-  const clean: InvocationOptions = {};
-  for (const key of ['flushTimeoutMillis', 'safetyMarginMillis'] as const) {
-    const v = readOption(options, key, adapter);
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new TypeError(`${adapter}: \`${key}\` must be a number >= 0; got ${String(v)}.`);
-    clean[key] = v;
-  }
-  const g = readOption(options, 'timeoutGuardMillis', adapter);
-  if (g !== undefined && g !== false && (typeof g !== 'number' || !Number.isFinite(g) || g < 0))
-    throw new TypeError(`${adapter}: \`timeoutGuardMillis\` must be a number >= 0 or false; got ${String(g)}.`);
-  if (g !== undefined) clean.timeoutGuardMillis = g as number | false;
-  return clean;
-}
-
-/**
- * Options of the adapters that run both on servers and on serverless platforms (Express, Next):
- * the checked invocation fields plus `flush`, true when `serverless` is forced on or, if it is
- * not given, when a serverless platform is detected. Read once at setup: the platform does not
- * change while the process runs.
- */
-export function checkHybridOptions(
-  options: (InvocationOptions & { serverless?: boolean }) | undefined,
-  adapter: string,
-): OpenInvocationOptions {
-  const clean = checkInvocationOptions(options, adapter);
-  const forced = options === undefined ? undefined : readOption(options, 'serverless', adapter);
-  if (forced !== undefined && typeof forced !== 'boolean')
-    throw new TypeError(`${adapter}: \`serverless\` must be a boolean; got ${typeof forced}.`);
-  return { ...clean, flush: (forced as boolean | undefined) ?? detectServerless() !== undefined };
-}
-
 /**
  * The invocation of this async context while it is open. Adapters that enter an invocation for
  * the rest of an async context (Middy's before/after) leave it behind in contexts that outlive
@@ -97,34 +40,21 @@ function enclosing(): LiveInvocation | undefined {
   return liveInvocation(currentStore()) as LiveInvocation | undefined;
 }
 
-/** `checkInvocationOptions` plus the fields only `runInvocation` callers pass. */
-function checkRunOptions(options: RunInvocationOptions): void {
-  checkInvocationOptions(options, 'runInvocation()');
-  const { attributes, deadline, flush: shouldFlush } = options;
-  if (attributes !== undefined && (attributes === null || typeof attributes !== 'object'))
-    throw new TypeError(
-      `runInvocation(): \`attributes\` must be an object; got ${attributes === null ? 'null' : typeof attributes}.`,
-    );
-  // A deadline that is not a finite time would fire the timeout guard at once.
-  if (deadline !== undefined && (typeof deadline !== 'number' || !Number.isFinite(deadline)))
-    throw new TypeError(
-      `runInvocation(): \`deadline\` must be epoch milliseconds; got ${typeof deadline === 'number' ? String(deadline) : typeof deadline}.`,
-    );
-  if (shouldFlush !== undefined && typeof shouldFlush !== 'boolean')
-    throw new TypeError(`runInvocation(): \`flush\` must be a boolean; got ${typeof shouldFlush}.`);
-}
-
 /** Whether the caller already runs inside an open invocation (stacked adapters flush only once). */
 export function insideInvocation(): boolean {
   return enclosing() !== undefined;
 }
 
-/** Flushes within what is left before `deadline`; never throws, logs what it could not deliver. */
+/**
+ * Flushes within what is left before `deadline`; never throws, logs what it could not deliver.
+ * With `scope` (an invocation), only that invocation's spans are waited for and reported.
+ */
 export async function flushBefore(
   deadline: number | undefined,
   options: InvocationOptions,
+  scope?: object,
 ): Promise<FlushResult | undefined> {
-  if (!peekClient()) return undefined;
+  if (!peekClient() && !options.processor) return undefined;
   const margin = options.safetyMarginMillis ?? DEFAULT_SAFETY_MARGIN_MILLIS;
   let budget = options.flushTimeoutMillis ?? DEFAULT_FLUSH_TIMEOUT_MILLIS;
   if (deadline !== undefined) budget = Math.min(budget, deadline - Date.now() - margin);
@@ -134,8 +64,8 @@ export async function flushBefore(
     );
     return undefined;
   }
-  const result = await flush({ timeoutMillis: budget });
-  if (!result.ok)
+  const result = await flushScope(scope, options.processor, budget);
+  if (result && !result.ok)
     log.warn(
       `Flush before freeze incomplete: ${result.exported} exported, ${result.dropped} dropped (${result.error ?? 'unknown'}).`,
     );
@@ -222,7 +152,7 @@ class InvocationHandle implements OpenInvocation {
         () => {
           const ended = endOpen(invocation, closeTimedOut);
           log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
-          void flushBefore(deadline, options);
+          void flushBefore(deadline, options, invocation);
         },
         Math.max(0, deadline - guardMillis - Date.now(), (deadline - Date.now()) / 2),
       );
@@ -271,7 +201,7 @@ class InvocationHandle implements OpenInvocation {
       log.warn(
         `${left} span(s) were still open when the invocation ended; they were ended so they are not lost at the freeze.`,
       );
-    return flushBefore(this.options.deadline, this.options);
+    return flushBefore(this.options.deadline, this.options, this.invocation);
   }
 }
 

@@ -75,6 +75,16 @@ function span(s: ReadableSpan) {
 
 /** Serializes spans as one OTLP/JSON ExportTraceServiceRequest, grouped by resource and scope. */
 export function encodeJson(spans: ReadableSpan[]): Uint8Array {
+  return joinJsonParts([resourceSpansJson(spans)]);
+}
+
+/** One request from parts made by `resourceSpansJson` (OTLP allows several entries per resource). */
+export function joinJsonParts(parts: string[]): Uint8Array {
+  return new TextEncoder().encode(`{"resourceSpans":[${parts.join(',')}]}`);
+}
+
+/** The `resourceSpans` entries for `spans`, as JSON text without the enclosing brackets. */
+export function resourceSpansJson(spans: ReadableSpan[]): string {
   const byResource = new Map<ReadableSpan['resource'], Map<string, ReadableSpan[]>>();
   for (const s of spans) {
     let scopes = byResource.get(s.resource);
@@ -97,7 +107,7 @@ export function encodeJson(spans: ReadableSpan[]): Uint8Array {
     }),
     ...(resource.schemaUrl && { schemaUrl: resource.schemaUrl }),
   }));
-  return new TextEncoder().encode(JSON.stringify({ resourceSpans }));
+  return JSON.stringify(resourceSpans).slice(1, -1);
 }
 
 /** Reads `partialSuccess.rejectedSpans` from an OTLP/JSON response body (0 when absent). */

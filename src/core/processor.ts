@@ -8,45 +8,33 @@
  * flight, exported or dropped. `recorded = exported + dropped + queued + inFlight` always holds.
  */
 import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor } from './otel-types.js';
 import { MAX_TIMER_MILLIS, type BentoOptions } from './config.js';
+import { currentStore, liveInvocation } from './context.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
 import { cancelSoon, runSoon, unref, type Timer } from './timers.js';
+import {
+  describeFlush,
+  emptyTally,
+  type Fate,
+  type FlushResult,
+  type PipelineCounts,
+  type Scope,
+  type Tally,
+  type Window,
+} from './flush-result.js';
+import type { ReadableSpan, SpanProcessor } from './otel-types.js';
 
-/** Result of `flush()`: never a rejection. */
-export interface FlushResult {
-  /** Everything recorded before the flush was delivered, and nothing recorded since the previous flush was dropped. */
-  ok: boolean;
-  /** Spans accepted by the endpoint since the previous flush returned. */
-  exported: number;
-  /** Spans dropped (queue overflow or failed export) since the previous flush returned. */
-  dropped: number;
-  /** Why `ok` is false: `timeout`, or the last export error. */
-  error?: string;
-}
-
-/** Span counts since the processor started. */
-export interface PipelineCounts {
-  recorded: number;
-  exported: number;
-  dropped: number;
-  droppedQueueFull: number;
-  droppedExportFailed: number;
-  queued: number;
-  inFlight: number;
-}
+export type { FlushResult, PipelineCounts } from './flush-result.js';
 
 /** Requests a waiting flush may have in flight at once (see `pump`). */
 const MAX_PARALLEL_FOR_FLUSH = 4;
 
-interface Waiter {
-  target: number;
-  resolve: () => void;
-}
+type Waiter = { target: number; resolve: () => void };
 
 /**
- * A batching span processor for a user's own `TracerProvider`, exporting to BentoLabs.
+ * A batching span processor for a user's own `TracerProvider`, exporting to BentoLabs. With
+ * `enabled: false` (or `BENTOLABS_ENABLED=false`) it ignores every span and sends nothing.
  * @example
  * const provider = new BasicTracerProvider({ spanProcessors: [new BentoLabsSpanProcessor({ apiKey: 'bl_pk_...' })] });
  * // ... at the end of a serverless invocation:
@@ -54,6 +42,7 @@ interface Waiter {
  */
 export class BentoLabsSpanProcessor implements SpanProcessor {
   readonly exporter: BentoLabsTraceExporter;
+  private readonly enabled: boolean;
   private readonly maxQueueSize: number;
   private readonly maxBatch: number;
   private readonly delayMillis: number;
@@ -63,15 +52,25 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private size = 0;
   /** Sequence number the next ended span gets; the queue holds `[nextSeq - size, nextSeq)`. */
   private nextSeq = 0;
-  private readonly inFlightStarts = new Set<number>();
+  /** Start sequence number and size of each batch in flight. */
+  private readonly inFlight = new Map<number, number>();
   private waiters: Waiter[] = [];
   private flushTarget = 0;
+  /** Spans up to this sequence number were queued when the timer last fired. */
+  private tickTarget = 0;
   private timer: Timer | undefined;
   private immediate: Timer | undefined;
   private stopped = false;
   private lastError: string | undefined;
-  private readonly counts = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
+  private readonly counts = emptyTally();
+  /** Windows of the flushes in progress, and the one the next flush() will take over. */
+  private readonly windows = new Set<Window>();
+  private open: Window = { from: 0, to: Number.POSITIVE_INFINITY, ...emptyTally() };
+  /** The invocation each unfinished span was started in, and that invocation's accounting. */
+  private readonly spanScopes = new WeakMap<object, Scope>();
+  private readonly scopes = new WeakMap<object, Scope>();
   private readonly queueFullLog: RateLimitedLog;
+  private warnedAfterShutdown = false;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
@@ -83,49 +82,83 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
       this.exporter.log,
     );
+    this.enabled = o.enabled;
     this.maxQueueSize = o.maxQueueSize;
     this.maxBatch = o.maxExportBatchSize;
     this.delayMillis = o.scheduledDelayMillis;
-    this.ring = new Array<ReadableSpan | undefined>(this.maxQueueSize);
+    this.ring = new Array<ReadableSpan | undefined>(this.enabled ? this.maxQueueSize : 0);
   }
 
-  onStart(_span: unknown, _parentContext: Context): void {}
+  onStart(span: unknown, _parentContext: Context): void {
+    if (!this.enabled || this.stopped) return;
+    // The invocation (adapter request) this span starts in: its flush accounts for exactly its own
+    // spans, so two overlapping requests never report, or get blamed for, each other's.
+    const invocation = liveInvocation(currentStore());
+    if (!invocation || span === null || typeof span !== 'object') return;
+    let scope = this.scopes.get(invocation);
+    if (!scope) this.scopes.set(invocation, (scope = { tally: emptyTally(), pending: 0 }));
+    this.spanScopes.set(span, scope);
+  }
 
   onEnd(span: ReadableSpan): void {
+    if (!this.enabled) return;
+    const seq = this.nextSeq++;
+    const scope = this.spanScopes.get(span);
+    if (scope) scope.pending++;
     if (this.stopped) {
-      this.nextSeq++;
-      this.counts.droppedQueueFull++;
+      // Not a full queue: nothing exports any more. Said once, so the cause is not a mystery.
+      if (!this.warnedAfterShutdown)
+        this.exporter.log.warn('A span ended after shutdown() and was dropped; end spans before calling shutdown().');
+      this.warnedAfterShutdown = true;
+      this.settle(span, seq, 'droppedAfterShutdown');
       return;
     }
     if (this.size === this.maxQueueSize) {
       // Drop the oldest: in a burst the newest spans describe what just happened.
+      const oldest = this.ring[this.head];
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) % this.maxQueueSize;
       this.size--;
-      this.counts.droppedQueueFull++;
+      this.settle(oldest, seq - this.maxQueueSize, 'droppedQueueFull');
       this.queueFullLog.hit();
     }
     this.ring[(this.head + this.size) % this.maxQueueSize] = span;
     this.size++;
-    this.nextSeq++;
     this.schedule();
     this.notify();
+  }
+
+  /** Records the fate of one span in the totals, in the flush window holding it, and in its invocation's scope. */
+  private settle(span: ReadableSpan | undefined, seq: number, fate: Fate): void {
+    this.counts[fate]++;
+    // The earliest flush still waiting for this span reports it; one that gave up (timed out)
+    // hands it on to the next, and without one the next flush() call reports it.
+    let window = this.open;
+    for (const w of this.windows)
+      if (seq < w.to) {
+        window = w;
+        break;
+      }
+    window[fate]++;
+    const scope = span && this.spanScopes.get(span);
+    if (!scope) return;
+    this.spanScopes.delete(span);
+    scope.tally[fate]++;
+    scope.pending--;
   }
 
   /** Counts since start; `queued + inFlight` are the spans whose fate is still open. */
   counters(): PipelineCounts {
     let inFlight = 0;
-    for (const n of this.inFlightSizes.values()) inFlight += n;
-    const dropped = this.counts.droppedQueueFull + this.counts.droppedExportFailed;
-    return { recorded: this.nextSeq, dropped, ...this.counts, queued: this.size, inFlight };
+    for (const n of this.inFlight.values()) inFlight += n;
+    const c = this.counts;
+    const dropped = c.droppedQueueFull + c.droppedExportFailed + c.droppedAfterShutdown;
+    return { recorded: this.nextSeq, dropped, ...c, queued: this.size, inFlight };
   }
 
   get lastExportError(): string | undefined {
     return this.lastError;
   }
-
-  private readonly inFlightSizes = new Map<number, number>();
-
   private schedule(): void {
     // Never export inside the recording call: a full batch starts on the next turn of the loop.
     if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
@@ -148,15 +181,19 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     }
   }
 
+  /** How many spans ended before `target` are still queued or in flight. */
+  private openBefore(target: number): number {
+    let n = Math.max(0, Math.min(target, this.nextSeq) - (this.nextSeq - this.size));
+    for (const [start, size] of this.inFlight) n += Math.max(0, Math.min(start + size, target) - start);
+    return n;
+  }
+
   /** Oldest sequence number whose fate is still open (queued or in flight). */
   private oldestOpen(): number {
     let oldest = this.nextSeq - this.size;
-    for (const start of this.inFlightStarts) oldest = Math.min(oldest, start);
+    for (const start of this.inFlight.keys()) oldest = Math.min(oldest, start);
     return oldest;
   }
-
-  /** Spans up to this sequence number were queued when the timer last fired. */
-  private tickTarget = 0;
 
   private pump(): void {
     // One request at a time keeps order, memory and the endpoint's load predictable; a full
@@ -166,8 +203,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     // until its own deadline, freezing each invocation with its spans undelivered.
     const startSeq = this.nextSeq - this.size;
     if (
-      this.inFlightStarts.size > 0 &&
-      !(this.flushTarget > startSeq && this.size > 0 && this.inFlightStarts.size < MAX_PARALLEL_FOR_FLUSH)
+      this.inFlight.size > 0 &&
+      !(this.flushTarget > startSeq && this.size > 0 && this.inFlight.size < MAX_PARALLEL_FOR_FLUSH)
     )
       return;
     const wanted = this.size >= this.maxBatch || this.flushTarget > startSeq || this.tickTarget > startSeq;
@@ -183,13 +220,17 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.head = (this.head + 1) % this.maxQueueSize;
     }
     this.size -= n;
-    this.inFlightStarts.add(startSeq);
-    this.inFlightSizes.set(startSeq, n);
+    this.inFlight.set(startSeq, n);
     this.exporter.exportWithTally(batch).then((tally) => {
-      this.inFlightStarts.delete(startSeq);
-      this.inFlightSizes.delete(startSeq);
-      this.counts.exported += tally.exported;
-      this.counts.droppedExportFailed += tally.rejected;
+      this.inFlight.delete(startSeq);
+      // Spans outside the exporter's `lost` ranges were delivered.
+      let next = 0;
+      for (const [from, to] of tally.lost) {
+        for (let i = next; i < from && i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
+        for (let i = from; i < to && i < n; i++) this.settle(batch[i], startSeq + i, 'droppedExportFailed');
+        next = to;
+      }
+      for (let i = next; i < n; i++) this.settle(batch[i], startSeq + i, 'exported');
       this.lastError = tally.rejected > 0 ? (this.exporter.lastOutcome?.error ?? 'export failed') : undefined;
       this.notify();
       // Keep draining: a tick or a flush exports everything that waited, not only one batch.
@@ -213,71 +254,88 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     });
   }
 
-  /**
-   * Exports everything ended before this call and waits until it is delivered or dropped, or
-   * `timeoutMillis` passes. Never rejects.
-   */
-  async flush(timeoutOption?: number): Promise<FlushResult> {
-    // NaN means "not given"; Infinity and anything past the timer limit wait as long as a timer
-    // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
-    const timeoutMillis =
-      typeof timeoutOption === 'number' && !Number.isNaN(timeoutOption)
-        ? Math.min(Math.max(0, timeoutOption), MAX_TIMER_MILLIS)
-        : this.exporter.options.exportTimeoutMillis;
-    const target = this.nextSeq;
-    this.flushTarget = Math.max(this.flushTarget, target);
-    let timedOut = false;
-    await new Promise<void>((resolve) => {
-      if (this.oldestOpen() >= target) return resolve();
-      let timer: Timer | undefined;
+  /** Waits until every span before `target` is delivered or dropped, or the timeout passed (`true`). */
+  private waitFor(target: number, timeoutMillis: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.oldestOpen() >= target) return resolve(false);
       const waiter: Waiter = {
         target,
         resolve: () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         },
       };
-      this.waiters.push(waiter);
       // Not unref'd: whoever awaits a flush wants the process to stay until it is done.
-      timer = setTimeout(
-        () => {
-          timedOut = true;
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve();
-        },
-        Math.max(0, timeoutMillis),
-      );
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(true);
+      }, timeoutMillis);
+      this.waiters.push(waiter);
       this.pump();
     });
-    // Counted since the previous flush returned, not since this one started: spans dropped before
-    // the call (a full queue between two flushes) were recorded before it, so they belong here.
-    const after = this.counters();
-    const before = this.reported;
-    this.reported = {
-      exported: after.exported,
-      droppedQueueFull: after.droppedQueueFull,
-      droppedExportFailed: after.droppedExportFailed,
-    };
-    const exported = after.exported - before.exported;
-    const queueFull = after.droppedQueueFull - before.droppedQueueFull;
-    const failed = after.droppedExportFailed - before.droppedExportFailed;
-    const dropped = queueFull + failed;
-    const ok = !timedOut && dropped === 0;
-    const cause = this.exporter.lastAttemptError ? ` (last attempt: ${this.exporter.lastAttemptError})` : '';
-    const reasons = [
-      queueFull > 0 && `${queueFull} dropped because the queue was full (maxQueueSize ${this.maxQueueSize})`,
-      failed > 0 && `${failed} dropped by failed exports: ${this.lastError ?? 'export failed'}`,
-    ].filter(Boolean);
-    const error = timedOut
-      ? `timeout: ${after.queued + after.inFlight} span(s) still pending after ${timeoutMillis} ms${cause}`
-      : dropped > 0
-        ? reasons.join('; ')
-        : undefined;
-    return { ok, exported, dropped, ...(error !== undefined && { error }) };
   }
 
-  /** Counters as the previous flush reported them. */
-  private reported = { exported: 0, droppedQueueFull: 0, droppedExportFailed: 0 };
+  /**
+   * Exports everything ended before this call and waits until it is delivered or dropped, or
+   * `timeoutMillis` passes. Never rejects. The result accounts for the spans ended since the
+   * previous `flush()` was called and before this one (so two overlapping flushes never report
+   * each other's spans), plus older ones whose fate was decided when no earlier flush was
+   * waiting for them any more (a drop after a flush that timed out is not lost from view).
+   */
+  async flush(timeoutOption?: number): Promise<FlushResult> {
+    const timeoutMillis = this.timeoutOf(timeoutOption);
+    if (!this.enabled) return { ok: true, exported: 0, dropped: 0 };
+    const target = this.nextSeq;
+    const window = this.open;
+    window.to = target;
+    this.windows.add(window);
+    this.open = { from: target, to: Number.POSITIVE_INFINITY, ...emptyTally() };
+    this.flushTarget = Math.max(this.flushTarget, target);
+    const timedOut = await this.waitFor(target, timeoutMillis);
+    this.windows.delete(window);
+    return this.result(window, this.openBefore(target), timedOut, timeoutMillis);
+  }
+
+  /**
+   * The flush at the end of one invocation (the key `runInvocation` and the adapters open). It
+   * waits, like `flush()`, for everything ended before the call (a span recorded outside any
+   * request, at cold start say, must not be lost at the freeze either), but reports only the
+   * invocation's own spans: what became of them since the previous call for that invocation, and
+   * `ok: false` only if one of them was dropped or is still pending. So overlapping requests never
+   * report, or get blamed for, each other's spans.
+   */
+  async flushInvocation(invocation: object, timeoutOption?: number): Promise<FlushResult> {
+    const timeoutMillis = this.timeoutOf(timeoutOption);
+    if (!this.enabled) return { ok: true, exported: 0, dropped: 0 };
+    const target = this.nextSeq;
+    this.flushTarget = Math.max(this.flushTarget, target);
+    const timedOut = await this.waitFor(target, timeoutMillis);
+    const scope = this.scopes.get(invocation);
+    const tally = scope?.tally ?? emptyTally();
+    if (scope) scope.tally = emptyTally();
+    const pending = scope?.pending ?? 0;
+    return this.result(tally, pending, timedOut && pending > 0, timeoutMillis);
+  }
+
+  private timeoutOf(option: unknown): number {
+    // NaN means "not given"; Infinity and anything past the timer limit wait as long as a timer
+    // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
+    return typeof option === 'number' && !Number.isNaN(option)
+      ? Math.min(Math.max(0, option), MAX_TIMER_MILLIS)
+      : this.exporter.options.exportTimeoutMillis;
+  }
+
+  private result(t: Tally, pending: number, timedOut: boolean, timeoutMillis: number): FlushResult {
+    const lastAttempt = this.exporter.lastAttemptError;
+    return describeFlush(t, {
+      pending,
+      timedOut,
+      timeoutMillis,
+      maxQueueSize: this.maxQueueSize,
+      lastError: this.lastError,
+      lastAttempt,
+    });
+  }
 
   async forceFlush(): Promise<void> {
     await this.flush();

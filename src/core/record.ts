@@ -6,6 +6,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type T
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
+import { ATTR } from './keys.js';
 import {
   innermostOpen,
   innermostTrajectory,
@@ -37,21 +38,7 @@ export interface SpanFields {
   tags?: string[];
 }
 
-export const ATTR = {
-  userId: 'gen_ai.user.id',
-  convoId: 'gen_ai.conversation.id',
-  model: 'gen_ai.request.model',
-  provider: 'gen_ai.system',
-  input: 'input.value',
-  output: 'output.value',
-  kind: 'openinference.span.kind',
-  tags: 'langfuse.tags',
-  inputTokens: 'gen_ai.usage.input_tokens',
-  outputTokens: 'gen_ai.usage.output_tokens',
-  timedOut: 'bentolabs.timed_out',
-} as const;
-
-export const INVALID_SPAN_ID = '0000000000000000';
+export { ATTR, INVALID_SPAN_ID } from './keys.js';
 
 const badFieldLog = new RateLimitedLog(
   'warn',
@@ -59,21 +46,57 @@ const badFieldLog = new RateLimitedLog(
   (n) => `${n} field value(s) of the wrong type were ignored (see debug logs for which).`,
 );
 
-/** A string field, or `undefined` when absent; numbers are accepted as ids, other types ignored. */
-function str(name: string, value: unknown): string | undefined {
+const FIELD_KEYS = [
+  'userId',
+  'convoId',
+  'sessionId',
+  'model',
+  'provider',
+  'input',
+  'output',
+  'properties',
+  'tags',
+] as const;
+
+/**
+ * A plain copy of the recording fields a caller passed, read once: a getter or proxy trap that
+ * throws (a revoked Proxy, say) makes that field "not passed" instead of an exception in the
+ * caller's code. `undefined` when `fields` is not an object at all.
+ */
+export function readFields(fields: unknown): (SpanFields & { sessionId?: unknown }) | undefined {
+  if (fields === null || (typeof fields !== 'object' && typeof fields !== 'function')) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of FIELD_KEYS) {
+    try {
+      const value = (fields as Record<string, unknown>)[key];
+      if (value !== undefined) out[key] = value;
+    } catch (error) {
+      log.debug(`Ignored \`${key}\`: reading it threw (${String(error)}).`);
+      badFieldLog.hit();
+    }
+  }
+  return out as SpanFields & { sessionId?: unknown };
+}
+
+/**
+ * A string field, or `undefined` when absent; numbers are accepted as ids, other types ignored.
+ * Longer than `limit`: cut with the same marker as every other value (`…[truncated N chars]`).
+ */
+function str(name: string, value: unknown, limit = Number.POSITIVE_INFINITY): string | undefined {
   // '' is "not passed": SPEC §4 never writes an empty identity, model or provider.
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return truncate(value, limit);
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   log.debug(`Ignored \`${name}\`: expected a string, got ${typeof value}.`);
   badFieldLog.hit();
   return undefined;
 }
 
-function strArray(name: string, value: unknown): string[] | undefined {
+function strArray(name: string, value: unknown, limit = Number.POSITIVE_INFINITY): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value) && value.length === 0) return undefined;
-  if (Array.isArray(value) && value.every((t) => typeof t === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((t) => typeof t === 'string'))
+    return (value as string[]).map((t) => truncate(t, limit));
   log.debug(`Ignored \`${name}\`: expected an array of strings.`);
   badFieldLog.hit();
   return undefined;
@@ -100,14 +123,19 @@ function traceIdentity(store: Store | undefined, key: keyof Identity): unknown {
 /** Precedence: the call's own field, `updateCurrentTrace`/enclosing trajectory, `propagateAttributes`, `init`. */
 function resolveIdentity(fields: SpanFields, store: Store | undefined, client: Client): Identity {
   const o = client.options;
+  const limit = o.maxAttributeValueLength;
   // `init` sources are evaluated last and only when needed; what a user function returns is
   // checked like a field (an async function's promise or a number of tags is ignored, not sent).
   const pick = <K extends keyof Identity>(key: K, own: Identity[K], fromInit: () => Identity[K]): Identity[K] =>
     own ?? (traceIdentity(store, key) as Identity[K]) ?? store?.identity?.[key] ?? fromInit();
+  const userId = pick('userId', str('userId', fields.userId), () => str('userId', evaluate(o.userId)));
+  const sessionId = pick('sessionId', str('convoId', fields.convoId), () => str('sessionId', evaluate(o.sessionId)));
+  const tags = pick('tags', strArray('tags', fields.tags), () => strArray('tags', evaluate(o.tags)));
+  // Cut here, once, whichever source won (a trajectory's or an init source's value included).
   return {
-    userId: pick('userId', str('userId', fields.userId), () => str('userId', evaluate(o.userId))),
-    sessionId: pick('sessionId', str('convoId', fields.convoId), () => str('sessionId', evaluate(o.sessionId))),
-    tags: pick('tags', strArray('tags', fields.tags), () => strArray('tags', evaluate(o.tags))),
+    userId: userId === undefined ? undefined : truncate(userId, limit),
+    sessionId: sessionId === undefined ? undefined : truncate(sessionId, limit),
+    tags: tags?.map((t) => truncate(t, limit)),
   };
 }
 
@@ -117,9 +145,9 @@ function writeCallFields(
   fields: SpanFields,
   limit: number,
 ): { model: string | undefined; provider: string | undefined } {
-  const model = str('model', fields.model);
+  const model = str('model', fields.model, limit);
   if (model !== undefined) attrs[ATTR.model] = model;
-  const provider = str('provider', fields.provider);
+  const provider = str('provider', fields.provider, limit);
   if (provider !== undefined) attrs[ATTR.provider] = provider;
   const input = encodePayload(fields.input, limit);
   if (input !== undefined) attrs[ATTR.input] = input;
@@ -130,11 +158,12 @@ function writeCallFields(
 
 /** The attribute set of a new span, in SPEC order: properties, then built-in fields on top. */
 export function buildAttributes(
-  fields: SpanFields,
+  passed: SpanFields,
   store: Store | undefined,
   client: Client,
   kind?: 'tool',
 ): Attributes {
+  const fields = readFields(passed) ?? {};
   const limit = client.options.maxAttributeValueLength;
   const attrs: Attributes = {};
   if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
@@ -181,16 +210,18 @@ function diagnoseFields(
   }
 }
 
-/** Attributes from `update()`-style patches: only what is passed, properties first. */
-export function patchAttributes(span: Span, fields: SpanFields, client: Client): void {
+/** Attributes from `update()`-style patches: only what is passed, properties first. Never throws. */
+export function patchAttributes(span: Span, passed: SpanFields, client: Client): void {
+  const fields = readFields(passed);
+  if (!fields) return;
   const limit = client.options.maxAttributeValueLength;
   const attrs: Attributes = {};
   if (fields.properties !== undefined) encodeProperties(fields.properties, limit, attrs);
-  const userId = str('userId', fields.userId);
+  const userId = str('userId', fields.userId, limit);
   if (userId !== undefined) attrs[ATTR.userId] = userId;
-  const convoId = str('convoId', fields.convoId);
+  const convoId = str('convoId', fields.convoId, limit);
   if (convoId !== undefined) attrs[ATTR.convoId] = convoId;
-  const tags = strArray('tags', fields.tags);
+  const tags = strArray('tags', fields.tags, limit);
   if (tags !== undefined) attrs[ATTR.tags] = tags;
   writeCallFields(attrs, fields, limit);
   span.setAttributes(attrs);
@@ -227,13 +258,52 @@ export function startSpan(
   return { span, parent };
 }
 
+/** Causes followed at most; a cycle (`a.cause = b; b.cause = a`) stops earlier. */
+const MAX_CAUSES = 8;
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(typeof value === 'string' ? value : safeJson(value));
+}
+
+/** `Type: message` of each `cause` below `error`, nearest first, and the stack text they add. */
+function causeChain(error: Error): { causes: string[]; stack: string } {
+  const causes: string[] = [];
+  let stack = '';
+  const seen = new Set<unknown>([error]);
+  let cause: unknown = error.cause;
+  while (cause !== undefined && cause !== null && !seen.has(cause) && causes.length < MAX_CAUSES) {
+    seen.add(cause);
+    const e = toError(cause);
+    causes.push(`${e.name}: ${e.message}`);
+    stack += `\nCaused by: ${e.stack ?? `${e.name}: ${e.message}`}`;
+    cause = e.cause;
+  }
+  return { causes, stack };
+}
+
+/**
+ * Status ERROR and an `exception` event, as OpenTelemetry's `recordException` writes it, plus
+ * the error's `cause` chain: in `exception.stacktrace` after the error's own stack (`Caused by:`
+ * lines, as Java and Python print them), and as `bentolabs.exception.causes`, one `Type: message`
+ * per cause. Never throws, whatever `error` is (getters that throw, a revoked Proxy).
+ */
 export function recordError(span: Span, error: unknown): void {
   try {
-    const e = error instanceof Error ? error : new Error(typeof error === 'string' ? error : safeJson(error));
-    span.recordException(e);
+    const e = toError(error);
+    const { causes, stack } = causeChain(e);
+    span.addEvent('exception', {
+      'exception.type': e.name,
+      'exception.message': e.message,
+      'exception.stacktrace': `${e.stack ?? `${e.name}: ${e.message}`}${stack}`,
+      ...(causes.length > 0 && { 'bentolabs.exception.causes': causes }),
+    });
     span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
   } catch {
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    try {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    } catch {
+      /* a span that cannot even take a status is left as it is */
+    }
   }
 }
 

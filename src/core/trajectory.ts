@@ -9,12 +9,14 @@ import { currentStore, innermostOpen, innermostTrajectory, storage, type OpenSpa
 import { BentoUsageError } from './errors.js';
 import { shared } from './global.js';
 import { log } from './logger.js';
+import { isThenable } from './safely.js';
 import {
   buildAttributes,
   closeSpan,
   INVALID_SPAN_ID,
   openSpan,
   patchAttributes,
+  readFields,
   recordError,
   startSpan,
   timeInput,
@@ -79,16 +81,19 @@ function noopInteraction(convoId: string | undefined): Interaction {
   };
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  v !== null &&
-  (typeof v === 'object' || typeof v === 'function') &&
-  typeof (v as PromiseLike<unknown>).then === 'function';
-
 /**
  * Runs `fn` and then `done(error?)`, for sync and async results alike; rethrows `fn`'s error
  * unchanged and returns its result unchanged (the same promise type for thenables).
  */
-export function settle<T>(fn: () => T, done: (error: unknown, failed: boolean, value?: unknown) => void): T {
+export function settle<T>(fn: () => T, onSettled: (error: unknown, failed: boolean, value?: unknown) => void): T {
+  // Our bookkeeping must never replace what `fn` returned or threw.
+  const done = (error: unknown, failed: boolean, value?: unknown) => {
+    try {
+      onSettled(error, failed, value);
+    } catch (failure) {
+      log.warn(`Could not finish a span after its callback settled: ${String(failure)}`);
+    }
+  };
   let result: T;
   try {
     result = fn();
@@ -127,13 +132,21 @@ class ToolSpanImpl implements ToolSpan {
   setOutput(value: unknown): void {
     if (this.state.ended) return;
     this.outputSet = true;
-    patchAttributes(this.state.span, { output: value }, this.client);
+    try {
+      patchAttributes(this.state.span, { output: value }, this.client);
+    } catch (error) {
+      log.warn(`setOutput() could not record the output: ${String(error)}`);
+    }
   }
   setAttribute(key: string, value: unknown): void {
     if (this.state.ended || typeof key !== 'string' || key === '' || key === '__proto__') return;
-    const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
-    if (encoded !== undefined)
-      this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
+    try {
+      const encoded: AttributeValue | undefined = encodeProperty(value, this.client.options.maxAttributeValueLength);
+      if (encoded !== undefined)
+        this.state.span.setAttribute(truncate(key, this.client.options.maxAttributeValueLength), encoded);
+    } catch (error) {
+      log.warn(`setAttribute() could not record \`${key}\`: ${String(error)}`);
+    }
   }
   recordError(error: unknown): void {
     if (!this.state.ended) recordError(this.state.span, error);
@@ -207,12 +220,17 @@ class InteractionImpl implements Interaction {
   get convoId(): string | undefined {
     return this.state.identity.sessionId;
   }
-  update(fields: InteractionUpdate): void {
-    if (this.state.ended || fields === null || typeof fields !== 'object') return;
-    patchAttributes(this.state.span, fields, this.client);
-    if (typeof fields.userId === 'string') this.state.identity.userId = fields.userId;
-    if (typeof fields.convoId === 'string') this.state.identity.sessionId = fields.convoId;
-    if (Array.isArray(fields.tags)) this.state.identity.tags = fields.tags;
+  update(passed: InteractionUpdate): void {
+    const fields = readFields(passed);
+    if (this.state.ended || !fields) return;
+    try {
+      patchAttributes(this.state.span, fields, this.client);
+      if (typeof fields.userId === 'string') this.state.identity.userId = fields.userId;
+      if (typeof fields.convoId === 'string') this.state.identity.sessionId = fields.convoId;
+      if (Array.isArray(fields.tags)) this.state.identity.tags = fields.tags;
+    } catch (error) {
+      log.warn(`update() of "${this.name}" could not record its fields: ${String(error)}`);
+    }
   }
   finish(fields?: Pick<SpanFields, 'output' | 'properties'>): void {
     if (this.state.ended) return;
@@ -224,7 +242,12 @@ class InteractionImpl implements Interaction {
           'inner one first (trajectories finish last-in, first-out), or use the callback form begin(fields, fn).',
       );
     }
-    if (fields && typeof fields === 'object') patchAttributes(this.state.span, fields, this.client);
+    try {
+      if (fields !== undefined) patchAttributes(this.state.span, fields, this.client);
+    } catch (error) {
+      log.warn(`finish() of "${this.name}" could not record its fields: ${String(error)}`);
+    }
+    // Ended whatever the fields were: a span left open is never exported.
     closeSpan(this.state);
     // Handle form: leave this async context pointing at the enclosing span again.
     const store = storage.getStore();

@@ -4,50 +4,58 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from './ingest.js';
+import { spanMatches } from './match.js';
+import { DEFAULT_PRICES, type PriceTable } from './prices.js';
 import { renderTrace } from './render.js';
+import { filterOf } from './shared.js';
 import type { SpanStore, StoredSpan } from './store.js';
-import {
-  buildTree,
-  facets,
-  FILTER_KEYS,
-  sessions,
-  spanMatches,
-  summarize,
-  traceSummaries,
-  users,
-  type SpanFilter,
-} from './views.js';
-
-function filterOf(query: URLSearchParams): SpanFilter {
-  const filter: SpanFilter = {};
-  for (const k of FILTER_KEYS) {
-    const v = query.get(k);
-    if (v) filter[k] = v;
-  }
-  return filter;
-}
+import type { Usage } from './usage.js';
+import { facets, sessions, totals, users } from './rollups.js';
+import { buildTree, llmCalls, summarize, traceSummaries, type TraceSummary } from './views.js';
 
 function limitOf(query: URLSearchParams): number | undefined {
   const n = Number(query.get('limit'));
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/** Lists built from the matching traces: `{ sessions | users, totals }`. */
+const ROLLUPS: Record<
+  string,
+  { key: string; of: (traces: TraceSummary[]) => Array<{ errors: number; usage: Usage }> }
+> = {
+  '/api/sessions': { key: 'sessions', of: sessions },
+  '/api/users': { key: 'users', of: users },
+};
+
 const groups = (store: SpanStore): StoredSpan[][] => store.traceIds().map((id) => store.trace(id));
 
 /** Answers a GET under `/api/`; returns false when the path is not an API route. */
-export function handleApi(url: URL, res: ServerResponse, store: SpanStore): boolean {
+export function handleApi(
+  url: URL,
+  res: ServerResponse,
+  store: SpanStore,
+  prices: PriceTable = DEFAULT_PRICES,
+): boolean {
   const q = url.searchParams;
+  const filter = filterOf(q);
   const path = url.pathname.replace(/\/+$/, '');
   if (path === '/api/spans') {
-    const matching = store.all().filter((s) => spanMatches(s, filterOf(q)));
+    const matching = store.all().filter((s) => spanMatches(s, filter));
     const limit = limitOf(q);
     sendJson(res, 200, { spans: limit ? matching.slice(-limit) : matching });
     return true;
   }
   if (path === '/api/traces') {
-    const list = traceSummaries(groups(store), filterOf(q));
+    const list = traceSummaries(groups(store), filter, prices);
     const limit = limitOf(q);
-    sendJson(res, 200, { traces: limit ? list.slice(0, limit) : list });
+    sendJson(res, 200, { traces: limit ? list.slice(0, limit) : list, totals: totals(list) });
+    return true;
+  }
+  if (path === '/api/llm-calls') {
+    const now = Date.now();
+    const calls = llmCalls(groups(store), prices, (s) => spanMatches(s, filter, now));
+    const limit = limitOf(q);
+    sendJson(res, 200, { calls: limit ? calls.slice(0, limit) : calls, totals: totals(calls) });
     return true;
   }
   const one = /^\/api\/traces\/([0-9a-fA-F]{1,64})$/.exec(path);
@@ -60,21 +68,23 @@ export function handleApi(url: URL, res: ServerResponse, store: SpanStore): bool
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     } else {
-      const [summary] = traceSummaries([spans]);
-      sendJson(res, 200, { trace: summary, roots: buildTree(spans) });
+      const [summary] = traceSummaries([spans], {}, prices);
+      sendJson(res, 200, { trace: summary, roots: buildTree(spans, prices) });
     }
     return true;
   }
-  if (path === '/api/sessions') {
-    sendJson(res, 200, { sessions: sessions(traceSummaries(groups(store), filterOf(q))) });
-    return true;
-  }
-  if (path === '/api/users') {
-    sendJson(res, 200, { users: users(traceSummaries(groups(store), filterOf(q))) });
+  const rollup = ROLLUPS[path];
+  if (rollup) {
+    const list = rollup.of(traceSummaries(groups(store), filter, prices));
+    sendJson(res, 200, { [rollup.key]: list, totals: totals(list) });
     return true;
   }
   if (path === '/api/facets') {
-    sendJson(res, 200, facets(traceSummaries(groups(store))));
+    sendJson(res, 200, facets(traceSummaries(groups(store), {}, prices)));
+    return true;
+  }
+  if (path === '/api/prices') {
+    sendJson(res, 200, { prices });
     return true;
   }
   return false;
@@ -94,11 +104,14 @@ export class EventStream {
       count: spans.length,
       total: this.store.size,
       traceIds,
-      spans: spans.map((s) => summarize(s, false)),
+      spans: spans.map((s) => summarize(s, false, this.prices)),
     });
   };
 
-  constructor(private readonly store: SpanStore) {
+  constructor(
+    private readonly store: SpanStore,
+    private readonly prices: PriceTable = DEFAULT_PRICES,
+  ) {
     store.on('batch', this.onBatch);
     this.heartbeat = setInterval(() => this.write(': ping\n\n'), 15_000);
     this.heartbeat.unref();

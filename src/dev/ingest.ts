@@ -4,10 +4,9 @@
  * not take, and an empty `ExportTraceServiceResponse` on success.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { API_KEY_PREFIX, redactKey } from '../core/api-key.js';
 import { decodeTraceRequest, encodingOf, OtlpDecodeError, type OtlpEncoding } from './otlp.js';
 import type { SpanStore, StoredSpan } from './store.js';
-
-const KEY_PREFIX = 'bl_pk_';
 
 export interface IngestOptions {
   /** When set, only this exact key is accepted (403 otherwise). */
@@ -31,12 +30,6 @@ export interface Rejection {
   message: string;
 }
 
-/** `bl_pk_…abcd`, never the whole key. */
-export function redact(key: string): string {
-  if (!key.startsWith(KEY_PREFIX)) return `${key.slice(0, 3)}… (${key.length} chars)`;
-  return key.length >= KEY_PREFIX.length + 8 ? `${KEY_PREFIX}…${key.slice(-4)}` : `${KEY_PREFIX}…`;
-}
-
 /** Checks the `Authorization` header the way the hosted service does; `undefined` = accepted. */
 export function checkAuth(header: string | undefined, requiredKey: string | undefined): Rejection | undefined {
   if (!header) {
@@ -49,8 +42,8 @@ export function checkAuth(header: string | undefined, requiredKey: string | unde
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   const key = match?.[1];
-  if (!key?.startsWith(KEY_PREFIX) || key.length === KEY_PREFIX.length) {
-    const got = key ? redact(key) : 'a header that is not `Bearer <key>`';
+  if (!key?.startsWith(API_KEY_PREFIX) || key.length === API_KEY_PREFIX.length) {
+    const got = key ? redactKey(key) : 'a header that is not `Bearer <key>`';
     return {
       status: 401,
       error: 'invalid_api_key_format',
@@ -61,25 +54,50 @@ export function checkAuth(header: string | undefined, requiredKey: string | unde
     return {
       status: 403,
       error: 'api_key_rejected',
-      message: `This endpoint only accepts the key ${redact(requiredKey)} (--api-key); the request used ${redact(key)}.`,
+      message: `This endpoint only accepts the key ${redactKey(requiredKey)} (--api-key); the request used ${redactKey(key)}.`,
     };
   }
   return undefined;
 }
 
+/**
+ * Reads the body, stopping as soon as it passes `limit`: nothing past the limit is buffered, so a
+ * client that sends (or claims to send) a huge body costs no memory.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return resolve('too-large');
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      chunks.length = 0;
+      resolve('too-large');
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/**
+ * After answering without reading the body (refused before it was read, or too large): discard
+ * at most `limit` more bytes so an ordinary client still reads the answer instead of a reset,
+ * then close the connection. Nothing is buffered.
+ */
+function discardBody(req: IncomingMessage, limit: number): void {
+  if (req.complete) return;
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > limit) req.destroy();
+  });
+  req.on('error', () => undefined);
+  req.resume();
 }
 
 export function sendJson(
@@ -97,9 +115,14 @@ export function sendJson(
   res.end(text);
 }
 
+/** Largest body `handleExport` reads unless `maxBodyBytes` says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
 /**
  * Handles one export request. Resolves with the stored spans, or the rejection that was answered.
- * The body is always read to the end first, so a refused client sees the status, not a reset.
+ * Everything that depends only on the headers (the key, the content type, a declared size) is
+ * checked before a byte of the body is read, and the body is never buffered past the size limit:
+ * an unauthenticated client cannot make the endpoint hold its upload in memory.
  */
 export async function handleExport(
   req: IncomingMessage,
@@ -107,9 +130,17 @@ export async function handleExport(
   store: SpanStore,
   options: IngestOptions,
 ): Promise<Accepted | Rejection> {
-  const body = await readBody(req, options.maxBodyBytes ?? 32 * 1024 * 1024);
+  const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const reject = (r: Rejection, headers: Record<string, string> = {}): Rejection => {
-    sendJson(res, r.status, { error: r.error, message: r.message }, headers);
+    // The body may be unread: close the connection after the answer rather than parse what follows.
+    const unread = !req.complete;
+    sendJson(
+      res,
+      r.status,
+      { error: r.error, message: r.message },
+      unread ? { ...headers, connection: 'close' } : headers,
+    );
+    if (unread) discardBody(req, limit);
     return r;
   };
   const denied = checkAuth(req.headers.authorization, options.apiKey);
@@ -125,11 +156,12 @@ export async function handleExport(
       message: `Expected Content-Type ${accepted}, got \`${contentType ?? '(none)'}\`.`,
     });
   }
+  const body = await readBody(req, limit);
   if (body === 'too-large')
     return reject({
       status: 413,
       error: 'payload_too_large',
-      message: 'The request body is larger than this endpoint accepts; send smaller batches.',
+      message: `The request body is larger than this endpoint accepts (${limit} bytes); send smaller batches.`,
     });
 
   let spans: ReturnType<typeof decodeTraceRequest>;

@@ -4,6 +4,7 @@
  * an already printed trace print as an addendum; a trace whose root never comes prints anyway
  * after `orphanMillis`, so a lost parent is visible instead of silent.
  */
+import type { PriceTable } from './prices.js';
 import { renderTrace } from './render.js';
 import type { SpanStore, StoredSpan } from './store.js';
 import { rootOf } from './views.js';
@@ -11,6 +12,8 @@ import { rootOf } from './views.js';
 export interface PrinterOptions {
   write: (text: string) => void;
   color?: boolean;
+  /** Prices for the costs printed after token counts. */
+  prices?: PriceTable;
   /** How long children wait for their root before printing without it. @default 10000 */
   orphanMillis?: number;
 }
@@ -38,13 +41,13 @@ export class TracePrinter {
         const only = new Set(fresh.map((s) => s.spanId));
         this.print(
           `+ ${fresh.length} late span(s) of trace ${traceId.slice(0, 8)}:`,
-          renderTrace(all, { color: this.options.color, only }),
+          renderTrace(all, { color: this.options.color, prices: this.options.prices, only }),
         );
       } else if (rootOf(all)) {
         this.printed.add(traceId);
         clearTimeout(this.waiting.get(traceId));
         this.waiting.delete(traceId);
-        this.print(undefined, renderTrace(all, { color: this.options.color }));
+        this.print(undefined, renderTrace(all, { color: this.options.color, prices: this.options.prices }));
       } else if (!this.waiting.has(traceId)) {
         const timer = setTimeout(() => this.flushOrphan(traceId), this.options.orphanMillis ?? 10_000);
         timer.unref();
@@ -60,7 +63,7 @@ export class TracePrinter {
     const all = this.store.trace(traceId);
     this.print(
       `(trace ${traceId.slice(0, 8)}: root span not received yet; ${all.length} span(s) so far)`,
-      renderTrace(all, { color: this.options.color }),
+      renderTrace(all, { color: this.options.color, prices: this.options.prices }),
     );
   }
 

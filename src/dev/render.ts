@@ -3,8 +3,11 @@
  * them: one line per span (name, kind, model/provider, user/conversation, duration, status)
  * and one line of short input/output previews.
  */
-import { ATTR, buildTree, summarize, type SpanNode } from './views.js';
+import { ATTR } from '../core/keys.js';
+import type { PriceTable } from './prices.js';
+import { formatCost, formatDuration, preview } from './shared.js';
 import type { StoredSpan } from './store.js';
+import { buildTree, summarize, type SpanNode } from './views.js';
 
 export interface RenderOptions {
   /** ANSI colours. @default false */
@@ -13,6 +16,8 @@ export interface RenderOptions {
   only?: Set<string>;
   /** Longest input/output preview, in characters. @default 72 */
   previewChars?: number;
+  /** Prices for the cost shown after token counts. @default DEFAULT_PRICES */
+  prices?: PriceTable;
 }
 
 const ANSI = {
@@ -30,20 +35,6 @@ type Paint = (style: keyof typeof ANSI, text: string) => string;
 
 const CATEGORY_STYLE = { trajectory: 'magenta', llm: 'cyan', tool: 'yellow', event: 'blue' } as const;
 
-/** Collapses whitespace and cuts to `max` characters with an ellipsis. */
-export function preview(value: unknown, max = 72): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const text = (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-export function formatDuration(millis: number): string {
-  if (!Number.isFinite(millis) || millis < 0) return '?';
-  if (millis < 1) return `${millis.toFixed(2)}ms`;
-  if (millis < 1000) return `${millis.toFixed(millis < 10 ? 1 : 0)}ms`;
-  return `${(millis / 1000).toFixed(2)}s`;
-}
-
 /** The tree of one trace as lines (no trailing newline). */
 export function renderTrace(spans: StoredSpan[], options: RenderOptions = {}): string {
   const paint: Paint = options.color ? (style, text) => `${ANSI[style]}${text}${ANSI.reset}` : (_style, text) => text;
@@ -55,7 +46,7 @@ export function renderTrace(spans: StoredSpan[], options: RenderOptions = {}): s
     if (keep && !keep.has(node.spanId)) return;
     const branch = depth === 0 ? '' : last ? '└─ ' : '├─ ';
     const context = keep && !options.only?.has(node.spanId);
-    lines.push(prefix + branch + headline(node, parent, paint, context ?? false, depth === 0));
+    lines.push(prefix + branch + headline(node, parent, paint, context ?? false, depth === 0, options.prices));
     const childPrefix = depth === 0 ? '' : prefix + (last ? '   ' : '│  ');
     const kids = node.children.filter((c) => !keep || keep.has(c.spanId));
     const detail = previews(node, max);
@@ -72,8 +63,9 @@ function headline(
   paint: Paint,
   contextOnly: boolean,
   top: boolean,
+  prices: PriceTable | undefined,
 ): string {
-  const s = summarize(node, node.children.length > 0);
+  const s = summarize(node, node.children.length > 0, prices);
   const marker = top ? '● ' : '';
   const name = paint('bold', s.name);
   if (contextOnly) return paint('dim', `${marker}${s.name} (already shown)`);
@@ -90,8 +82,13 @@ function headline(
     .join(' ');
   if (who) parts.push(who);
   if (s.inputTokens !== undefined || s.outputTokens !== undefined)
-    parts.push(paint('dim', `tokens ${s.inputTokens ?? '?'}→${s.outputTokens ?? '?'}`));
-  parts.push(formatDuration(s.durationMillis));
+    parts.push(
+      paint(
+        'dim',
+        `tokens ${s.inputTokens ?? '?'}→${s.outputTokens ?? '?'}${s.costUsd ? ` ${formatCost(s.costUsd)}` : ''}`,
+      ),
+    );
+  parts.push(formatDuration(s.durationMillis, ''));
   parts.push(
     s.status === 'error'
       ? paint('red', `ERROR${s.statusMessage ? `: ${preview(s.statusMessage, 60)}` : ''}`)

@@ -8,7 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EventStream, handleApi } from './api.js';
+import { hostAllowed } from './host-check.js';
 import { handleExport, sendJson, type IngestOptions, type Rejection } from './ingest.js';
+import { DEFAULT_PRICES, type PriceTable } from './prices.js';
 import { SpanStore, type LoadReport, type StoredSpan } from './store.js';
 
 export interface DevServerOptions extends IngestOptions {
@@ -24,6 +26,15 @@ export interface DevServerOptions extends IngestOptions {
   onRejected?: (rejection: Rejection, req: IncomingMessage) => void;
   /** SDK version shown by /healthz. */
   version?: string;
+  /**
+   * Host names (or `name:port`) accepted in the `Host` header besides localhost names and
+   * loopback addresses, e.g. the machine's LAN name when listening on 0.0.0.0. Anything else is
+   * refused with 403, so a web page that rebinds its own DNS name to 127.0.0.1 cannot read the
+   * API or post spans from the browser (DNS rebinding).
+   */
+  allowedHosts?: string[];
+  /** Prices for token costs, merged over the built-in table (USD per 1M tokens). */
+  prices?: PriceTable;
 }
 
 export interface DevServer {
@@ -94,12 +105,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const dataFile = path.resolve(options.dataFile ?? DEFAULT_DATA_FILE);
   const { store, report } = SpanStore.open(dataFile);
-  const events = new EventStream(store);
+  const prices: PriceTable = { ...DEFAULT_PRICES, ...options.prices };
+  const events = new EventStream(store, prices);
   const files = dashboardFiles(options.dashboardDir);
   // Export requests since start, by encoding, and refusals by status: what /healthz reports.
   const counts = { protobuf: 0, json: 0, compressed: 0, rejected: {} as Record<number, number> };
 
+  const host = options.host ?? 'localhost';
+  // The interface asked for is a name the user meant to reach the server by, so it is allowed too.
+  const allowedHosts = [...(options.allowedHosts ?? []), host];
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      res.setHeader('connection', 'close');
+      return sendJson(res, 403, {
+        error: 'host_not_allowed',
+        message:
+          `The Host header \`${String(req.headers.host ?? '(none)').slice(0, 200)}\` is not a localhost name or ` +
+          'loopback address; start `bentolabs dev` with --allowed-host <name> to accept it.',
+      });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/v1/traces') {
       if (req.method !== 'POST')
@@ -136,7 +160,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         ...(options.version && { version: options.version }),
       });
     if (url.pathname === '/api/events') return events.attach(req, res);
-    if (url.pathname.startsWith('/api/') && handleApi(url, res, store)) return;
+    if (url.pathname.startsWith('/api/') && handleApi(url, res, store, prices)) return;
     if (!url.pathname.startsWith('/api/') && serveStatic(url.pathname, res, files)) return;
     sendJson(res, 404, { error: 'not_found', message: `Nothing at ${url.pathname}.` });
   };
@@ -147,7 +171,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
   };
 
-  const host = options.host ?? 'localhost';
   const servers: Server[] = [];
   const primary = createServer(onRequest);
   try {

@@ -2,28 +2,24 @@
  * Read models over stored spans: what the JSON API, the dashboard and the terminal tree show.
  * Pure functions of the spans, so they are easy to test and the store stays a plain log.
  */
-import { ATTR } from '../core/record.js';
+import { ATTR, RESOURCE, SPAN_KIND } from '../core/keys.js';
+import { lastUserText } from './chat.js';
+import { fieldOf, isError, traceMatches } from './match.js';
+import { DEFAULT_PRICES, type PriceTable } from './prices.js';
+import { defined, isoOfNanos, preview, type SpanFilter } from './shared.js';
 import type { StoredSpan } from './store.js';
+import { addCall, emptyUsage, spanUsage, type SpanUsage, type Usage } from './usage.js';
 
-/** `tool`, `llm`, `trajectory` (a span with children, or an agent/chain span), or a plain `event`. */
+/**
+ * `llm` (kind `llm`, or a model, provider or token counts), `tool` (kind `tool`), `trajectory`
+ * (a `begin()`: a span with children, kind `agent`/`chain`, or a childless span with none of the
+ * LLM fields, which is what a `begin()` that recorded nothing inside looks like), or `event` (any
+ * other explicit OpenInference kind, e.g. `retriever`).
+ */
 export type SpanCategory = 'tool' | 'llm' | 'trajectory' | 'event';
 
-// The same attribute keys the SDK writes: one definition, so the dashboard cannot drift from the wire contract.
-export { ATTR } from '../core/record.js';
-
-/** Filters of `/api/spans` and `/api/traces`; every field optional, all given ones must match. */
-export interface SpanFilter {
-  userId?: string;
-  convoId?: string;
-  model?: string;
-  provider?: string;
-  traceId?: string;
-}
-
-export const FILTER_KEYS = ['userId', 'convoId', 'model', 'provider', 'traceId'] as const;
-
 /** A span's headline fields, as the lists and the terminal show them. */
-export interface SpanSummary {
+export interface SpanSummary extends SpanUsage {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
@@ -35,8 +31,6 @@ export interface SpanSummary {
   provider?: string;
   input?: string;
   output?: string;
-  inputTokens?: number;
-  outputTokens?: number;
   startTime: string;
   durationMillis: number;
   /** `ok` covers OTLP's UNSET and OK; `error` carries the status message. */
@@ -50,69 +44,79 @@ export interface TraceSummary {
   /** The root span; absent while only children have arrived. */
   root?: SpanSummary;
   name: string;
+  /** The root's category; `trajectory` while the root is missing but children arrived. */
+  kind: SpanCategory;
   spanCount: number;
   startTime: string;
   /** Exact start (epoch ns, decimal), for ordering turns that start within the same millisecond. */
   startTimeUnixNano: string;
+  /** The root span's duration (what its row shows), or `extentMillis` without a root. */
   durationMillis: number;
+  /** First start to last end over every span; differs from the root's when a child outlives it. */
+  extentMillis: number;
   userIds: string[];
   convoIds: string[];
   models: string[];
   providers: string[];
+  serviceNames: string[];
   errors: number;
+  toolCalls: number;
+  /** Spans whose parent span is not in the trace (not received, or lost). */
+  missingParents: number;
+  usage: Usage;
+  /** Every span but the root, by start time: what the turn did, step by step (at most 40). */
+  steps: StepSummary[];
   lastReceivedAt: string;
 }
 
-export interface SpanNode extends StoredSpan {
+/** One step of a turn, as the session view lists it. */
+export interface StepSummary extends SpanUsage {
+  spanId: string;
+  name: string;
   category: SpanCategory;
+  model?: string;
+  /** Start relative to the trace's first span. */
+  offsetMillis: number;
+  durationMillis: number;
+  status: 'ok' | 'error';
+  /** A tool's arguments, or the error message of a failed step, cut short. */
+  detail?: string;
+}
+
+export interface SpanNode extends StoredSpan, SpanUsage {
+  category: SpanCategory;
+  /** The span names a parent that is not in the trace. */
+  missingParent?: true;
   children: SpanNode[];
 }
 
-export interface SessionSummary {
-  convoId: string;
-  userIds: string[];
-  traceIds: string[];
-  spanCount: number;
-  models: string[];
-  firstStartTime: string;
-  lastStartTime: string;
-}
-
-export interface UserSummary {
-  userId: string;
-  convoIds: string[];
-  traceCount: number;
-  spanCount: number;
-  lastStartTime: string;
+/** One LLM call for the "LLM calls" list: where it ran, what it was asked. */
+export interface LlmCallSummary extends SpanSummary {
+  /** This call's own usage, so a list of calls sums like a list of traces. */
+  usage: Usage;
+  errors: number;
+  /** The trace's root when the call ran inside a trajectory; absent for a standalone call. */
+  trajectory?: { spanId: string; name: string };
+  /** The last user message of its prompt. */
+  question?: string;
 }
 
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' ? v : typeof v === 'string' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined;
 
-export function fieldOf(span: StoredSpan, field: Exclude<keyof SpanFilter, 'traceId'>): string | undefined {
-  return str(span.attributes[ATTR[field]]);
-}
-
-/** Epoch nanoseconds as an ISO string (millisecond precision). */
-export function isoOfNanos(nanos: string): string {
-  const ms = Number(BigInt(nanos || '0') / 1_000_000n);
-  return new Date(ms).toISOString();
-}
-
-/** Classifies a span; `hasChildren` lets a `begin()` trajectory without model be told from an event. */
+/** Classifies a span; `hasChildren` tells a `begin()` with model fields from an LLM call. */
 export function categorize(span: StoredSpan, hasChildren: boolean): SpanCategory {
   const kind = str(span.attributes[ATTR.kind])?.toLowerCase();
-  if (kind === 'tool') return 'tool';
-  if (kind === 'agent' || kind === 'chain') return 'trajectory';
-  if (kind === 'llm' && !hasChildren) return 'llm';
-  if (hasChildren) return 'trajectory';
-  if (span.attributes[ATTR.model] !== undefined || span.attributes[ATTR.provider] !== undefined) return 'llm';
-  return 'event';
+  if (kind === SPAN_KIND.tool) return 'tool';
+  if (kind === SPAN_KIND.llm) return 'llm';
+  if (kind === SPAN_KIND.agent || kind === SPAN_KIND.chain || hasChildren) return 'trajectory';
+  if (kind) return 'event';
+  const a = span.attributes;
+  const llmField = [ATTR.model, ATTR.provider, ATTR.inputTokens, ATTR.outputTokens].some((k) => a[k] !== undefined);
+  return llmField ? 'llm' : 'trajectory';
 }
 
-export function summarize(span: StoredSpan, hasChildren: boolean): SpanSummary {
+export function summarize(span: StoredSpan, hasChildren: boolean, prices: PriceTable = DEFAULT_PRICES): SpanSummary {
   const a = span.attributes;
   const summary: SpanSummary = {
     traceId: span.traceId,
@@ -121,44 +125,23 @@ export function summarize(span: StoredSpan, hasChildren: boolean): SpanSummary {
     category: categorize(span, hasChildren),
     startTime: isoOfNanos(span.startTimeUnixNano),
     durationMillis: span.durationMillis,
-    status: span.status?.code === 2 ? 'error' : 'ok',
+    status: isError(span) ? 'error' : 'ok',
     receivedAt: span.receivedAt,
+    ...spanUsage(span, prices),
   };
-  if (span.parentSpanId) summary.parentSpanId = span.parentSpanId;
-  const put = <K extends keyof SpanSummary>(k: K, v: SpanSummary[K] | undefined) => {
-    if (v !== undefined) summary[k] = v;
-  };
-  put('userId', str(a[ATTR.userId]));
-  put('convoId', str(a[ATTR.convoId]));
-  put('model', str(a[ATTR.model]));
-  put('provider', str(a[ATTR.provider]));
-  put('input', str(a[ATTR.input]));
-  put('output', str(a[ATTR.output]));
-  put('inputTokens', num(a[ATTR.inputTokens]));
-  put('outputTokens', num(a[ATTR.outputTokens]));
-  if (summary.status === 'error') put('statusMessage', span.status.message);
-  return summary;
-}
-
-/** Span-level match: the span's own attributes carry every given value. */
-export function spanMatches(span: StoredSpan, filter: SpanFilter): boolean {
-  if (filter.traceId && span.traceId !== filter.traceId) return false;
-  for (const k of ['userId', 'convoId', 'model', 'provider'] as const) {
-    if (filter[k] && fieldOf(span, k) !== filter[k]) return false;
-  }
-  return true;
-}
-
-/**
- * Trace-level match: each given value appears on some span of the trace. The model usually sits
- * on an LLM child while the user sits on the root, so "user X with model Y" must look at both.
- */
-export function traceMatches(spans: StoredSpan[], filter: SpanFilter): boolean {
-  if (filter.traceId && spans[0]?.traceId !== filter.traceId) return false;
-  for (const k of ['userId', 'convoId', 'model', 'provider'] as const) {
-    if (filter[k] && !spans.some((s) => fieldOf(s, k) === filter[k])) return false;
-  }
-  return true;
+  return Object.assign(
+    summary,
+    defined({
+      parentSpanId: span.parentSpanId || undefined,
+      userId: str(a[ATTR.userId]),
+      convoId: str(a[ATTR.convoId]),
+      model: str(a[ATTR.model]),
+      provider: str(a[ATTR.provider]),
+      input: str(a[ATTR.input]),
+      output: str(a[ATTR.output]),
+      statusMessage: summary.status === 'error' ? span.status.message : undefined,
+    }),
+  );
 }
 
 const byStart = (a: StoredSpan, b: StoredSpan) => compareNanos(a.startTimeUnixNano, b.startTimeUnixNano);
@@ -169,20 +152,39 @@ function compareNanos(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function distinct(values: (string | undefined)[]): string[] {
+export function distinct(values: (string | undefined)[]): string[] {
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }
 
+const hasParentIn = (s: StoredSpan, ids: Set<string>) =>
+  !!s.parentSpanId && ids.has(s.parentSpanId) && s.parentSpanId !== s.spanId;
+
+function step(s: SpanSummary, offsetMillis: number): StepSummary {
+  const { spanId, name, category, durationMillis, status, model } = s;
+  const { inputTokens, outputTokens, cacheReadTokens, reasoningTokens, costUsd } = s;
+  const detail = status === 'error' ? s.statusMessage : category === 'tool' ? s.input : undefined;
+  return {
+    spanId,
+    name,
+    category,
+    offsetMillis,
+    durationMillis,
+    status,
+    ...defined({ model, inputTokens, outputTokens, cacheReadTokens, reasoningTokens, costUsd }),
+    ...defined({ detail: preview(detail, 80) }),
+  };
+}
+
 /** Roots of a trace (spans whose parent is not in it) with their children, each level by start time. */
-export function buildTree(spans: StoredSpan[]): SpanNode[] {
+export function buildTree(spans: StoredSpan[], prices: PriceTable = DEFAULT_PRICES): SpanNode[] {
   const ids = new Set(spans.map((s) => s.spanId));
   const childrenOf = new Map<string, StoredSpan[]>();
   const roots: StoredSpan[] = [];
   for (const s of spans) {
-    if (s.parentSpanId && ids.has(s.parentSpanId) && s.parentSpanId !== s.spanId) {
-      const list = childrenOf.get(s.parentSpanId) ?? [];
+    if (hasParentIn(s, ids)) {
+      const list = childrenOf.get(s.parentSpanId!) ?? [];
       list.push(s);
-      childrenOf.set(s.parentSpanId, list);
+      childrenOf.set(s.parentSpanId!, list);
     } else roots.push(s);
   }
   // `seen` guards against a malformed trace whose parent links form a cycle.
@@ -190,7 +192,10 @@ export function buildTree(spans: StoredSpan[]): SpanNode[] {
   const build = (s: StoredSpan): SpanNode => {
     seen.add(s.spanId);
     const kids = (childrenOf.get(s.spanId) ?? []).filter((c) => !seen.has(c.spanId)).sort(byStart);
-    return { ...s, category: categorize(s, kids.length > 0), children: kids.map(build) };
+    const node: SpanNode = { ...s, ...spanUsage(s, prices), category: categorize(s, kids.length > 0), children: [] };
+    if (s.parentSpanId && !ids.has(s.parentSpanId)) node.missingParent = true;
+    node.children = kids.map(build);
+    return node;
   };
   const tree = roots.sort(byStart).map(build);
   // Spans caught in a parent cycle are reachable from no root: show them as roots too.
@@ -203,45 +208,74 @@ export function rootOf(spans: StoredSpan[]): StoredSpan | undefined {
   return spans.filter((s) => !s.parentSpanId).sort(byStart)[0];
 }
 
-export function summarizeTrace(spans: StoredSpan[]): TraceSummary {
+export function summarizeTrace(spans: StoredSpan[], prices: PriceTable = DEFAULT_PRICES): TraceSummary {
   const sorted = [...spans].sort(byStart);
   const first = sorted[0]!;
   const root = rootOf(spans);
+  const ids = new Set(spans.map((s) => s.spanId));
   const parents = new Set(spans.map((s) => s.parentSpanId));
   const start = BigInt(first.startTimeUnixNano || '0');
   const end = spans.reduce(
     (m, s) => (BigInt(s.endTimeUnixNano || '0') > m ? BigInt(s.endTimeUnixNano || '0') : m),
     start,
   );
+  const usage = emptyUsage();
+  let toolCalls = 0;
+  for (const s of spans) {
+    const category = categorize(s, parents.has(s.spanId));
+    if (category === 'llm') addCall(usage, s, spanUsage(s, prices));
+    if (category === 'tool') toolCalls++;
+  }
+  const extentMillis = Number(end - start) / 1e6;
+  const steps = sorted
+    .filter((s) => s !== root)
+    .slice(0, 40)
+    .map((s) =>
+      step(summarize(s, parents.has(s.spanId), prices), Number(BigInt(s.startTimeUnixNano || '0') - start) / 1e6),
+    );
   const summary: TraceSummary = {
     traceId: first.traceId,
     name: root?.name ?? first.name,
+    kind: root ? categorize(root, parents.has(root.spanId)) : 'trajectory',
     spanCount: spans.length,
     startTime: isoOfNanos(first.startTimeUnixNano),
     startTimeUnixNano: first.startTimeUnixNano,
-    durationMillis: Number(end - start) / 1e6,
+    durationMillis: root?.durationMillis ?? extentMillis,
+    extentMillis,
     userIds: distinct(spans.map((s) => fieldOf(s, 'userId'))),
     convoIds: distinct(spans.map((s) => fieldOf(s, 'convoId'))),
     models: distinct(spans.map((s) => fieldOf(s, 'model'))),
     providers: distinct(spans.map((s) => fieldOf(s, 'provider'))),
-    errors: spans.filter((s) => s.status?.code === 2).length,
+    serviceNames: distinct(spans.map((s) => str(s.resource?.[RESOURCE.serviceName]))),
+    errors: spans.filter(isError).length,
+    toolCalls,
+    missingParents: spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).length,
+    usage,
+    steps,
     // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compare as strings
     lastReceivedAt: spans.reduce((m, s) => (s.receivedAt > m ? s.receivedAt : m), ''),
   };
-  if (root) summary.root = summarize(root, parents.has(root.spanId));
+  if (root) summary.root = summarize(root, parents.has(root.spanId), prices);
   return summary;
 }
 
 /**
  * Newest first: by start time, then by arrival. Turns recorded back to back can start in the same
  * millisecond (the SDK's clock resolution) and arrive in one batch, so the last tie-break is the
- * order the store first saw each trace (`groups` order), later = newer.
+ * order the store first saw each trace (`groups` order), later = newer. `filter.kind` keeps the
+ * traces whose root is of that kind.
  */
-export function traceSummaries(groups: StoredSpan[][], filter: SpanFilter = {}): TraceSummary[] {
+export function traceSummaries(
+  groups: StoredSpan[][],
+  filter: SpanFilter = {},
+  prices: PriceTable = DEFAULT_PRICES,
+): TraceSummary[] {
+  const now = Date.now();
   return groups
     .map((g, order) => ({ g, order }))
-    .filter(({ g }) => g.length > 0 && traceMatches(g, filter))
-    .map(({ g, order }) => ({ t: summarizeTrace(g), order }))
+    .filter(({ g }) => g.length > 0 && traceMatches(g, filter, now))
+    .map(({ g, order }) => ({ t: summarizeTrace(g, prices), order }))
+    .filter(({ t }) => !filter.kind || t.kind === filter.kind)
     .sort(
       (a, b) =>
         compareNanos(b.t.startTimeUnixNano, a.t.startTimeUnixNano) ||
@@ -251,64 +285,27 @@ export function traceSummaries(groups: StoredSpan[][], filter: SpanFilter = {}):
     .map(({ t }) => t);
 }
 
-/** Conversations (`gen_ai.conversation.id`), most recently active first, traces newest first. */
-export function sessions(traces: TraceSummary[]): SessionSummary[] {
-  const out = new Map<string, SessionSummary>();
-  // `traces` is newest first, so the first trace seen for a conversation is its latest.
-  for (const t of traces) {
-    for (const convoId of t.convoIds) {
-      let s = out.get(convoId);
-      if (!s)
-        out.set(
-          convoId,
-          (s = {
-            convoId,
-            userIds: [],
-            traceIds: [],
-            spanCount: 0,
-            models: [],
-            firstStartTime: t.startTime,
-            lastStartTime: t.startTime,
-          }),
-        );
-      s.traceIds.push(t.traceId);
-      s.spanCount += t.spanCount;
-      s.userIds = distinct([...s.userIds, ...t.userIds]);
-      s.models = distinct([...s.models, ...t.models]);
-      if (t.startTime < s.firstStartTime) s.firstStartTime = t.startTime;
-      if (t.startTime > s.lastStartTime) s.lastStartTime = t.startTime;
+/** Every LLM call of these traces (nested or standalone) that `keep` accepts, newest first. */
+export function llmCalls(
+  groups: StoredSpan[][],
+  prices: PriceTable,
+  keep: (span: StoredSpan) => boolean,
+): LlmCallSummary[] {
+  const out: LlmCallSummary[] = [];
+  for (const spans of groups) {
+    const parents = new Set(spans.map((s) => s.parentSpanId));
+    const root = rootOf(spans);
+    for (const s of spans) {
+      if (categorize(s, parents.has(s.spanId)) !== 'llm' || !keep(s)) continue;
+      const own = summarize(s, parents.has(s.spanId), prices);
+      const usage = emptyUsage();
+      addCall(usage, s, own);
+      const call: LlmCallSummary = { ...own, usage, errors: own.status === 'error' ? 1 : 0 };
+      if (s.parentSpanId) call.trajectory = root ? { spanId: root.spanId, name: root.name } : { spanId: '', name: '?' };
+      const question = lastUserText(call.input);
+      if (question !== undefined) call.question = question;
+      out.push(call);
     }
   }
-  return [...out.values()].sort((a, b) => b.lastStartTime.localeCompare(a.lastStartTime));
-}
-
-export function users(traces: TraceSummary[]): UserSummary[] {
-  const out = new Map<string, UserSummary>();
-  for (const t of traces) {
-    for (const userId of t.userIds) {
-      let u = out.get(userId);
-      if (!u) out.set(userId, (u = { userId, convoIds: [], traceCount: 0, spanCount: 0, lastStartTime: t.startTime }));
-      u.traceCount++;
-      u.spanCount += t.spanCount;
-      u.convoIds = distinct([...u.convoIds, ...t.convoIds]);
-      if (t.startTime > u.lastStartTime) u.lastStartTime = t.startTime;
-    }
-  }
-  return [...out.values()].sort((a, b) => b.lastStartTime.localeCompare(a.lastStartTime));
-}
-
-/** Every value the dashboard's filter menus can offer. */
-export function facets(traces: TraceSummary[]): {
-  userIds: string[];
-  convoIds: string[];
-  models: string[];
-  providers: string[];
-} {
-  const all = (pick: (t: TraceSummary) => string[]) => distinct(traces.flatMap(pick)).sort();
-  return {
-    userIds: all((t) => t.userIds),
-    convoIds: all((t) => t.convoIds),
-    models: all((t) => t.models),
-    providers: all((t) => t.providers),
-  };
+  return out.sort((a, b) => b.startTime.localeCompare(a.startTime));
 }

@@ -127,7 +127,7 @@ describe('low-level instances never reconfigure the SDK-wide logger', () => {
     const exporter = new BentoLabsTraceExporter({ apiKey: KEY, baseUrl: receiver.url });
     const span = new BasicTracerProvider().getTracer('t').startSpan('rejected');
     span.end();
-    expect(await exporter.exportWithTally([span as never])).toEqual({ exported: 0, rejected: 1 });
+    expect(await exporter.exportWithTally([span as never])).toEqual({ exported: 0, rejected: 1, lost: [[0, 1]] });
     expect(warn.mock.calls.join('\n')).toContain('HTTP 400');
     expect(sdkLogger.lines.map((l) => l.message).join('\n')).not.toContain('HTTP 400');
     vi.restoreAllMocks();

@@ -10,7 +10,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { begin, flush, init, shutdown, trackAi } from '../../src/index.js';
 import type { StoredSpan } from '../../src/dev/store.js';
-import type { SessionSummary, SpanNode, TraceSummary, UserSummary } from '../../src/dev/views.js';
+import type { SessionSummary, UserSummary } from '../../src/dev/rollups.js';
+import type { SpanNode, TraceSummary } from '../../src/dev/views.js';
 import { cliPath, getJson, startDev, tempDir, type DevProcess } from './helpers.js';
 
 const API_KEY = 'bl_pk_test_endpoint_0001';
