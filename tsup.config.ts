@@ -32,6 +32,9 @@ export default defineConfig({
     middy: 'src/adapters/middy.ts',
     express: 'src/adapters/express.ts',
     next: 'src/adapters/next.ts',
+    openai: 'src/integrations/openai.ts',
+    anthropic: 'src/integrations/anthropic.ts',
+    ai: 'src/integrations/ai.ts',
     // The two implementations of `#transport` (package.json `imports`), chosen by export conditions
     // when the app is bundled or loaded: never bundled into the chunks that import them.
     'transport-node': 'src/core/transport-node.ts',
@@ -50,7 +53,18 @@ export default defineConfig({
   platform: 'node',
   // Keep `node:` on built-in imports: Workers and Vercel Edge only know `node:async_hooks`.
   removeNodeProtocol: false,
-  external: ['#transport', 'cloudflare:workers', '@opentelemetry/api', 'next/server', 'next', '@middy/core', 'express'],
+  external: [
+    '#transport',
+    'cloudflare:workers',
+    '@opentelemetry/api',
+    'next/server',
+    'next',
+    '@middy/core',
+    'express',
+    'openai',
+    '@anthropic-ai/sdk',
+    'ai',
+  ],
   noExternal: [/^@opentelemetry\/(?!api$)/],
   // No chunk nothing imports (OpenTelemetry's machine-id detectors), and a metafile per format for
   // scripts/check-package.mjs (bundled packages vs THIRD_PARTY_NOTICES.md).

@@ -27,7 +27,8 @@ export async function bundle(entry) {
   return { bytes: result.outputFiles[0].contents.byteLength, inputs: Object.keys(result.metafile.inputs) };
 }
 
-export const FORBIDDEN = /node_modules\/(express|next|@middy\/core|middy-core-6|serverless-http|react)\//;
+export const FORBIDDEN =
+  /node_modules\/(express|next|@middy\/core|middy-core-6|serverless-http|react|openai|@anthropic-ai\/sdk|ai|@ai-sdk\/[^/]+)\//;
 
 export async function benchBundleSize() {
   const ours = await bundle('examples/lambda/src/handler.ts');

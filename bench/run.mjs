@@ -14,6 +14,7 @@ const { benchBundleSize } = await import('./bundle-size.mjs');
 
 const only = process.argv[2];
 const suites = { record: benchRecord, flush: benchFlush, 'cold-start': benchColdStart, bundle: benchBundleSize };
+suites.integrations = async () => (await import('./integrations.mjs')).benchIntegrations();
 if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }

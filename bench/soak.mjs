@@ -58,7 +58,7 @@ async function child() {
   const keep = (level) => (m) => {
     logs[level]++;
     // The queue-full line carries the number of drops it stands for.
-    const counted = /Queue full, dropping span\. \((\d+) dropped/.exec(m);
+    const counted = /Queue full, dropping span\. (\d+) span\(s\) dropped/.exec(m);
     if (counted) logs.queueFullReported += Number(counted[1]);
     if (logs.firstLines.length < 6) logs.firstLines.push(`${level}: ${m.slice(0, 160)}`);
   };

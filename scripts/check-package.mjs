@@ -89,7 +89,7 @@ let app;
 let receiver;
 try {
   await step('dist/ exists (run `npm run build` first)', async () => {
-    for (const entry of ['index', 'lambda', 'middy', 'express', 'next']) {
+    for (const entry of ['index', 'lambda', 'middy', 'express', 'next', 'openai', 'anthropic', 'ai']) {
       for (const ext of ['js', 'cjs', 'd.ts', 'd.cts']) {
         if (!existsSync(join(root, 'dist', `${entry}.${ext}`))) throw new Error(`missing dist/${entry}.${ext}`);
       }
@@ -238,11 +238,16 @@ import { wrapHandler } from '@bentolabs/sdk/lambda';
 import { bentoMiddleware as middy } from '@bentolabs/sdk/middy';
 import { bentoMiddleware, bentoErrorHandler } from '@bentolabs/sdk/express';
 import { wrapRouteHandler } from '@bentolabs/sdk/next';
+import { wrapOpenAI } from '@bentolabs/sdk/openai';
+import { wrapAnthropic } from '@bentolabs/sdk/anthropic';
+import { bentoTelemetry } from '@bentolabs/sdk/ai';
 init({ apiKey: 'bl_pk_types_000000000' });
 const id: string = trackAi({ event: 'e' });
 const s: BentoStatus = status();
 export const h = wrapHandler(async (event: { body: string }) => ({ statusCode: 200, body: event.body + id + s.sdkVersion }));
 export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteHandler, BentoLabsSpanProcessor, BentoLabsTraceExporter];
+const client = wrapOpenAI({ chat: { completions: { create: () => 1 } } });
+export const integrations = [client, wrapAnthropic, bentoTelemetry({ captureInput: false })];
 `;
         writeFileSync(join(app, 'consumer.mts'), consumer);
         writeFileSync(
@@ -268,7 +273,7 @@ export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteH
         if (!r.ok) throw new Error(r.stdout || r.stderr);
         if (existsSync(join(app, 'node_modules/@opentelemetry/sdk-trace-base')))
           throw new Error('sdk-trace-base is installed in the app, so this proves nothing');
-        return 'all five entry points type-check';
+        return 'all eight entry points type-check';
       },
     );
 
@@ -311,7 +316,7 @@ export const all = [begin, middy, bentoMiddleware, bentoErrorHandler, wrapRouteH
     });
 
     // Fails any resolution of a framework package, from require() and from import.
-    const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core)(\\/|$)/;`;
+    const forbidden = `const FORBIDDEN = /^(express|next|@middy\\/core|openai|@anthropic-ai\\/sdk|ai)(\\/|$)/;`;
     writeFileSync(
       join(app, 'forbid.cjs'),
       `${forbidden}

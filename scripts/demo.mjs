@@ -6,8 +6,9 @@
 // invocation it checks that every span the handler recorded reached the endpoint BEFORE the
 // freeze, prints the trajectory trees and the dashboard URL, and exits non-zero if any did not.
 //
-//   node scripts/demo.mjs [--keep] [--port <n>] [--no-setup]
-//     --keep      leave the endpoint and dashboard running until Ctrl-C
+//   node scripts/demo.mjs [--keep | --no-keep] [--port <n>] [--no-setup]
+//     --keep      leave the endpoint and dashboard running until Ctrl-C (the default in a terminal)
+//     --no-keep   print a static summary and stop (the default when stdout is not a terminal: CI, tests)
 //     --port      port for the endpoint (default: a free one)
 //     --no-setup  use dist/ as it is, fail if it is missing (the test suite builds first)
 //     --handler   another handler module with the example's contract (tests use one that
@@ -24,12 +25,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
   options: {
     keep: { type: 'boolean' },
+    'no-keep': { type: 'boolean' },
     port: { type: 'string' },
     'no-setup': { type: 'boolean' },
     handler: { type: 'string' },
   },
 });
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
+// In a terminal the dashboard stays up until Ctrl-C; elsewhere (CI, a test) the demo must end by itself.
+const keep = opts['no-keep'] ? false : (opts.keep ?? process.stdout.isTTY === true);
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const rel = (p) => path.relative(root, p);
@@ -344,15 +348,26 @@ async function main() {
             `✗ ${failures} invocation(s) failed the check (${arrivedTotal}/${recordedTotal} spans arrived before the freeze).`,
           ),
     );
-    say(`Dashboard: ${url}/#/session/${convoId}`);
-    if (!opts.keep) {
-      say(paint('2', 'The endpoint stops now; `npm run demo -- --keep` leaves it and the dashboard running.'));
+    if (!keep) {
+      // The endpoint stops with the demo, so no link to a dashboard that is gone: a summary instead.
+      const { spans } = await (await api(`${url}/api/spans`)).json();
+      const tokens = (key) => spans.reduce((n, s) => n + (Number(s.attributes[key]) || 0), 0);
+      const traces = new Set(spans.map((s) => s.traceId)).size;
+      say(
+        `Summary: ${traces} trajectories, ${spans.length} spans, conversation ${convoId}, ` +
+          `tokens ${tokens('gen_ai.usage.input_tokens')} in → ${tokens('gen_ai.usage.output_tokens')} out.`,
+      );
+      const why = opts['no-keep'] ? '--no-keep' : 'Not a terminal';
+      say(
+        paint('2', `${why}, so the endpoint stopped with the demo; \`npm run demo -- --keep\` keeps the dashboard up.`),
+      );
       await cleanUp();
       return ok ? 0 : 1;
     }
     await harness.stop();
     harness = undefined;
-    say(paint('2', 'Endpoint and dashboard keep running; new spans print below. Ctrl-C to stop.'));
+    say(`Dashboard: ${url}/#/session/${convoId}`);
+    say(paint('1', 'The endpoint and dashboard keep running; new spans print below. Press Ctrl-C to stop.'));
     say(`  Send your own: BENTOLABS_BASE_URL=${url} BENTOLABS_API_KEY=${API_KEY}`);
     endpoint.output.forward = true;
     await new Promise((resolve) => {

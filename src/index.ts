@@ -26,3 +26,4 @@ export { BentoLabsTraceExporter } from './core/exporter.js';
 export type { ExportOutcome } from './core/exporter.js';
 export { runInvocation } from './core/invocation.js';
 export type { InvocationOptions, RunInvocationOptions } from './core/invocation.js';
+export type { BentoWarning } from './core/warnings.js';

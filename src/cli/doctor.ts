@@ -6,6 +6,7 @@ export interface DoctorCommandOptions {
   apiKey?: string;
   baseUrl?: string;
   timeoutMillis: number;
+  handler?: string;
   color: boolean;
 }
 
@@ -14,6 +15,7 @@ export async function runDoctorCommand(options: DoctorCommandOptions): Promise<n
     apiKey: options.apiKey,
     baseUrl: options.baseUrl,
     timeoutMillis: options.timeoutMillis,
+    handler: options.handler,
   });
   process.stdout.write(
     options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report, options.color)}\n`,

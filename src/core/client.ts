@@ -19,10 +19,14 @@ import {
 } from './config.js';
 import { asyncContextProblem } from './context.js';
 import { BentoAuthError, BentoConfigError } from './errors.js';
+import { configFindings } from './config-warnings.js';
+import { crashing, endStraySpans, exited, exitingNaturally, exitingOnSignal, newExitState } from './exit-report.js';
 import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
+import { describeSpans, strayOpenSpans } from './open-spans.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
 import { SDK_VERSION } from './version.js';
+import { resetWarnings, warnOnce } from './warnings.js';
 
 export interface Client {
   readonly options: Readonly<ResolvedOptions>;
@@ -82,7 +86,7 @@ function start(options: Readonly<ResolvedOptions>): Client {
     startedAt: Date.now(),
   };
   try {
-    if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor);
+    if (options.flushOnExit) state.detachExitHooks = attachExitHooks(processor, options.exitFlushTimeoutMillis);
   } catch {
     // Next's edge sandbox has a `process.on` that throws "A Node.js API is used": no exit to hook.
   }
@@ -134,7 +138,7 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       );
     }
     configureLogger(resolved.logLevel, resolved.logger);
-    warnAboutCleartext(resolved);
+    warnAboutConfiguration(resolved, options);
     state.client = start(resolved);
     state.startedLazily = lazily;
     state.disabled = false;
@@ -145,6 +149,9 @@ function initialise(options: BentoOptions, lazily: boolean): void {
     if (!(error instanceof BentoAuthError && error.code === 'already_initialized')) {
       state.initError = error as Error;
       state.failedOptions = options;
+      // An explicit init() that failed (a bad key the caller caught and ignored) must not be
+      // replaced by a lazy start from the environment's key: recording stays off, and says so.
+      if (!lazily) state.lazyTried = true;
     }
     throw error;
   }
@@ -164,6 +171,7 @@ const COMPARED: (keyof ResolvedOptions)[] = [
   'maxAttributeValueLength',
   'maxExportRequestBytes',
   'flushOnExit',
+  'exitFlushTimeoutMillis',
   'serviceName',
 ];
 
@@ -196,34 +204,42 @@ function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: R
   }
 }
 
-function warnAboutCleartext(options: ResolvedOptions): void {
-  const url = new URL(options.baseUrl);
-  // 127.0.0.0/8 as an IPv4 literal only: `127.0.0.1.nip.io` is a public DNS name of any address.
-  const loopback =
-    ['localhost', '[::1]'].includes(url.hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
-  if (url.protocol === 'http:' && !loopback) {
-    log.warn(
-      `baseUrl ${options.baseUrl} uses http:// to a host other than this machine: the API key travels in clear text. Use https://.`,
-    );
-  }
+/** Configuration that works but is probably wrong: said once at init, with the fix (and in status()). */
+function warnAboutConfiguration(resolved: Readonly<ResolvedOptions>, options: BentoOptions): void {
+  for (const f of configFindings(resolved, options)) warnOnce(f.code, `${f.message} ${f.fix}`);
 }
 
 /** The running client, initialising lazily from the environment on first use; `undefined` = no-op. */
 export function getClient(): Client | undefined {
   if (state.client) return state.client;
-  if (state.disabled || state.lazyTried) return undefined;
+  if (state.disabled) return undefined;
+  if (state.lazyTried) {
+    if (state.initError)
+      warnOnce(
+        'not_initialised',
+        `Not initialised, so nothing is recorded: ${state.initError.message} Recording calls are no-ops until init() ` +
+          `succeeds${explicitOptions(state.failedOptions) ? '; the environment is not used in place of the options init() was given' : ''}.`,
+      );
+    return undefined;
+  }
   state.lazyTried = true;
   try {
     initialise({}, true);
   } catch (error) {
     if (state.disabled) return undefined;
     // A recording call must never throw into the host: say once why nothing will be sent.
-    log.warn(
+    warnOnce(
+      'not_initialised',
       `Not initialised, so nothing is recorded: ${(error as Error).message} Recording calls are no-ops until init() succeeds.`,
     );
     return undefined;
   }
   return state.client;
+}
+
+/** An init() that was given options (not a lazy start from the environment alone). */
+function explicitOptions(options: BentoOptions | undefined): boolean {
+  return options !== undefined && Object.keys(options).length > 0;
 }
 
 /** Whether recording calls do anything right now (for cheap early exits). */
@@ -273,10 +289,21 @@ export async function flush(options: { timeoutMillis?: number } = {}): Promise<F
       ? { ok: false, exported: 0, dropped: 0, error: `not initialised: ${state.initError.message}` }
       : NOT_RUNNING;
   try {
-    return await client.processor.flush(timeoutOf(options));
+    return withOpenSpans(await client.processor.flush(timeoutOf(options)));
   } catch (error) {
     return { ok: false, exported: 0, dropped: 0, error: String(error) };
   }
+}
+
+/**
+ * Spans still open are not exported until they end: a flush that leaves some behind that nobody
+ * will end (not the caller's own enclosing trajectory, not an adapter invocation's) is not `ok`.
+ */
+function withOpenSpans(result: FlushResult): FlushResult {
+  const strays = strayOpenSpans();
+  if (strays.length === 0) return result;
+  const open = `${strays.length} span(s) still open (${describeSpans(strays)}) are not exported until they finish`;
+  return { ...result, ok: false, error: result.error ? `${result.error}; ${open}` : open };
 }
 
 /**
@@ -294,8 +321,11 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   state.initError = undefined;
   state.detachExitHooks?.();
   state.detachExitHooks = undefined;
+  // Spans left open would never be exported once the provider stops: end and deliver them.
+  if (client) endStraySpans('at shutdown()');
   // "Logged once" means once per run: a re-initialised SDK may say it again.
   resetOnce();
+  resetWarnings();
   if (!client) return NOT_RUNNING;
   const result = await client.processor
     .flush(timeoutOf(options))
@@ -307,45 +337,39 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
 /**
  * `beforeExit` covers scripts that end naturally; SIGTERM/SIGINT cover containers and Ctrl-C.
  * Adding a signal listener disables Node's default "exit on signal", so when ours is the only
- * listener we flush and then re-raise the signal to keep the process's own exit behaviour.
+ * listener we flush and then re-raise the signal to keep the process's own exit behaviour. Each
+ * flush is bounded by `exitFlushTimeoutMillis` (see exit-report.ts).
  */
-function attachExitHooks(processor: BentoLabsSpanProcessor): () => void {
+function attachExitHooks(processor: BentoLabsSpanProcessor, budget: number): () => void {
   // A local `process` read through globalThis: Next's edge build warns about every use of the global
   // one, and edge runtimes have no process to hook (a Worker's nodejs_compat `process` sends no signals).
   const process = (globalThis as { process?: NodeJS.Process }).process;
   if (!process || typeof process.on !== 'function') return () => undefined;
-  const onBeforeExit = () => {
-    const c = processor.counters();
-    // beforeExit fires again after our async work; only flush when there is something left.
-    if (c.queued + c.inFlight > 0) void processor.flush();
-  };
+  const exit = newExitState();
+  const onBeforeExit = () => exitingNaturally(processor, budget, exit);
   const onSignal = (signal: NodeJS.Signals) => {
     const alone = process.listenerCount(signal) === 1;
-    void processor.flush(Math.min(processor.exporter.options.exportTimeoutMillis, 3000)).finally(() => {
+    void exitingOnSignal(processor, budget, exit).finally(() => {
       if (!alone) return;
       detach();
       process.kill(process.pid, signal);
     });
   };
-  // process.exit() skips beforeExit and cannot wait for anything: say what it cost, so the loss is
-  // never silent (the Node.js twin of the vendor page's `os._exit()` item).
-  const onExit = () => {
-    const c = processor.counters();
-    const pending = c.queued + c.inFlight;
-    if (pending > 0)
-      log.warn(
-        `${pending} span(s) were not delivered: the process exited (process.exit()) before they were flushed. Call \`await flush()\` before exiting.`,
-      );
-  };
+  // process.exit() and crashes skip beforeExit and cannot wait for anything: say what it cost and
+  // why, so the loss is never silent (the Node.js twin of the vendor page's `os._exit()` item).
+  const onExit = () => exited(processor, exit);
+  const onCrash = (error: unknown, origin: string) => crashing(exit, error, origin);
   process.on('beforeExit', onBeforeExit);
   process.on('exit', onExit);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('uncaughtExceptionMonitor', onCrash);
   const detach = () => {
     process.off('beforeExit', onBeforeExit);
     process.off('exit', onExit);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('uncaughtExceptionMonitor', onCrash);
   };
   return detach;
 }

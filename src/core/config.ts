@@ -4,6 +4,7 @@
  */
 import { API_KEY_PREFIX, apiKeyProblem, redactKey } from './api-key.js';
 import { BentoAuthError, BentoConfigError } from './errors.js';
+import { describe, invalid, isStringArray, resolveCount, resolveSource } from './option-values.js';
 import { LOG_LEVELS, type BentoLogger, type LogLevel } from './logger.js';
 import { packageName } from './package-name.js';
 
@@ -48,6 +49,12 @@ export interface BentoOptions {
   /** Flush on `beforeExit`, `SIGTERM` and `SIGINT`. @default true */
   flushOnExit?: boolean;
   /**
+   * Longest time the exit hooks keep a process alive to deliver what is queued (an endpoint that
+   * is down cannot hold a script's exit longer; with the time to encode what is queued, a script
+   * ends within ~2 s). Env: `BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS`. @default 1500
+   */
+  exitFlushTimeoutMillis?: number;
+  /**
    * `service.name` of the resource. Env: `OTEL_SERVICE_NAME`, then `AWS_LAMBDA_FUNCTION_NAME`, then the
    * `name` of the nearest package.json above the working directory. @default 'unknown_service:node'
    */
@@ -73,6 +80,7 @@ export interface ResolvedOptions {
   readonly maxAttributeValueLength: number;
   readonly maxExportRequestBytes: number;
   readonly flushOnExit: boolean;
+  readonly exitFlushTimeoutMillis: number;
   readonly serviceName: string;
 }
 
@@ -85,21 +93,30 @@ function env(name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `\`${value}\``;
-  if (value === null) return 'null';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
-  return `${typeof value} \`${String(value)}\``;
+/** A whole-number variable as a number (an unreadable one is kept as text, so the error shows it). */
+function envCount(name: string): number | string | undefined {
+  const raw = env(name);
+  return raw === undefined ? undefined : /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
-function invalid(option: string, expected: string, got: unknown, envName?: string): BentoConfigError {
-  const source = envName ? ` (from ${envName})` : '';
-  return new BentoConfigError(
-    'invalid_option',
-    option,
-    `Expected \`${option}\`${source} to be ${expected}, got ${describe(got)}.`,
-  );
+/**
+ * Variables read outside option resolution (doctor, CLI, deployment warnings). Listed here so
+ * that this module stays the only reader of `process.env`.
+ */
+export type OtherEnvName =
+  | 'BENTOLABS_BASE_URL'
+  | 'BENTOLABS_PROTOCOL'
+  | 'BENTOLABS_ENABLED'
+  | 'NODE_ENV'
+  | 'AWS_LAMBDA_FUNCTION_NAME'
+  | 'LAMBDA_TASK_ROOT'
+  | '_HANDLER'
+  | 'NO_COLOR'
+  | 'FORCE_COLOR';
+
+/** The trimmed value of one of the variables above; unset or empty is `undefined`. */
+export function environmentValue(name: OtherEnvName): string | undefined {
+  return env(name);
 }
 
 function resolveApiKey(explicit: unknown): string {
@@ -154,7 +171,9 @@ function resolveBaseUrl(explicit: unknown): string {
       `Expected \`baseUrl\`${source} without a query or fragment, got \`${raw}\`.`,
     );
   }
-  return url.href.replace(/\/+$/, '');
+  // A URL copied from an OTLP exporter setting already ends in /v1/traces; appending it again
+  // would answer 405. Normalised here, and init() says so (see config-warnings.ts).
+  return url.href.replace(/\/+$/, '').replace(/\/v1\/traces$/, '');
 }
 
 function resolveEnabled(explicit: unknown): boolean {
@@ -193,35 +212,6 @@ export const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 /** Largest queue the SDK allocates (a million spans is already gigabytes). */
 const MAX_QUEUE_SIZE = 2 ** 20;
 
-function resolveCount(
-  option: string,
-  explicit: unknown,
-  fallback: number,
-  min = 1,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (explicit === undefined) return fallback;
-  if (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < min || explicit > max) {
-    throw invalid(
-      option,
-      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`,
-      explicit,
-    );
-  }
-  return explicit;
-}
-
-function resolveSource<T>(
-  option: string,
-  explicit: unknown,
-  check: (v: unknown) => boolean,
-  expected: string,
-): IdentitySource<T> | undefined {
-  if (explicit === undefined || typeof explicit === 'function' || check(explicit))
-    return explicit as IdentitySource<T> | undefined;
-  throw invalid(option, expected, explicit);
-}
-
 function resolveServiceName(explicit: unknown): string {
   if (explicit !== undefined && (typeof explicit !== 'string' || explicit === ''))
     throw invalid('serviceName', 'a non-empty string', explicit);
@@ -229,8 +219,6 @@ function resolveServiceName(explicit: unknown): string {
     explicit ?? env('OTEL_SERVICE_NAME') ?? env('AWS_LAMBDA_FUNCTION_NAME') ?? packageName() ?? 'unknown_service:node'
   );
 }
-
-const isStringArray = (v: unknown) => Array.isArray(v) && v.every((t) => typeof t === 'string');
 
 /**
  * Resolves options from arguments, then the environment, then defaults, without starting
@@ -294,6 +282,13 @@ export function resolveOptions(options: BentoOptions = {}): Readonly<ResolvedOpt
     maxAttributeValueLength: resolveCount('maxAttributeValueLength', options.maxAttributeValueLength, 1024 * 1024, 16),
     maxExportRequestBytes: resolveCount('maxExportRequestBytes', options.maxExportRequestBytes, 4 * 1024 * 1024, 1024),
     flushOnExit: options.flushOnExit ?? true,
+    exitFlushTimeoutMillis: resolveCount(
+      'exitFlushTimeoutMillis',
+      options.exitFlushTimeoutMillis ?? envCount('BENTOLABS_EXIT_FLUSH_TIMEOUT_MILLIS'),
+      1500,
+      0,
+      MAX_TIMER_MILLIS,
+    ),
     serviceName: resolveServiceName(options.serviceName),
   };
   // Non-enumerable, so `console.log(resolveOptions())` or a JSON dump of it never prints the key.

@@ -4,7 +4,9 @@
  */
 import { initState, peekClient } from './client.js';
 import { peekConfiguration, redactKey, type BentoProtocol } from './config.js';
+import { openCounts } from './open-spans.js';
 import { SDK_VERSION } from './version.js';
+import { listWarnings, type BentoWarning } from './warnings.js';
 
 /** What `status()` returns. */
 export interface BentoStatus {
@@ -41,6 +43,35 @@ export interface BentoStatus {
   lastAttemptError?: string;
   /** Flush on beforeExit/SIGTERM/SIGINT is armed. */
   flushOnExit: boolean;
+  /** Longest time the exit hooks keep the process alive to deliver what is queued. */
+  exitFlushTimeoutMillis?: number;
+  /** Why the last `init()` (or lazy start) failed: the error's name, stable `code` and message. */
+  initError?: { name: string; code?: string; message: string };
+  /** Trajectories and tool spans open now: they are exported only when they finish. */
+  openTrajectories: number;
+  openToolSpans: number;
+  /** Every warning the SDK logged since init (once each), with how often its condition was seen. */
+  warnings: BentoWarning[];
+}
+
+function describeInitError(error: Error | undefined): BentoStatus['initError'] {
+  if (!error) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, ...(typeof code === 'string' && { code }), message: error.message };
+}
+
+/** The fields every status has, initialised or not. */
+function common(
+  initError: Error | undefined,
+): Pick<BentoStatus, 'openTrajectories' | 'openToolSpans' | 'warnings' | 'initError'> {
+  const open = openCounts();
+  const error = describeInitError(initError);
+  return {
+    openTrajectories: open.trajectories,
+    openToolSpans: open.tools,
+    warnings: listWarnings(),
+    ...(error && { initError: error }),
+  };
 }
 
 /**
@@ -77,6 +108,7 @@ export function status(): BentoStatus {
       exportRequests: 0,
       failedExports: 0,
       flushOnExit: false,
+      ...common(st.initError),
     };
   }
   const c = client.processor.counters();
@@ -111,5 +143,7 @@ export function status(): BentoStatus {
     }),
     ...(exporter.lastAttemptError !== undefined && { lastAttemptError: exporter.lastAttemptError }),
     flushOnExit: client.options.flushOnExit,
+    exitFlushTimeoutMillis: client.options.exitFlushTimeoutMillis,
+    ...common(st.initError),
   };
 }

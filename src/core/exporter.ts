@@ -131,8 +131,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
     );
   }
 
-  /** Exports and says exactly how many spans were accepted and how many were lost. Never rejects. */
-  exportWithTally(spans: ReadableSpan[]): Promise<ExportTally> {
+  /**
+   * Exports and says exactly how many spans were accepted and how many were lost. Never rejects.
+   * `holdProcess: false` (the SDK's own processor) lets the process end while the request runs:
+   * whoever needs it delivered waits in a flush, whose bounded timer holds the process instead.
+   */
+  exportWithTally(spans: ReadableSpan[], holdProcess = true): Promise<ExportTally> {
     // Disabled: a no-op that loses nothing, as every other entry point of a disabled SDK.
     if (!this.options.enabled) return Promise.resolve({ exported: 0, rejected: 0, lost: [] });
     if (this.stopped || spans.length === 0) {
@@ -143,7 +147,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
     const work = context
-      .with(suppressTracing(context.active()), () => this.sendBatch(spans))
+      .with(suppressTracing(context.active()), () => this.sendBatch(spans, holdProcess))
       .catch((error: unknown) => {
         this.log.error(`Unexpected export error: ${String(error)}`);
         const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
@@ -162,7 +166,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
    * deadline meant for one request; once a request fails in a way that would fail the next one
    * too, the rest of the batch is counted as lost at once instead of waiting out more timeouts.
    */
-  private async sendBatch(spans: ReadableSpan[]): Promise<ExportTally> {
+  private async sendBatch(spans: ReadableSpan[], hold: boolean): Promise<ExportTally> {
     const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
     // Requests aim at 90% of the limit, so an estimate a little low still fits.
     const target = this.options.maxExportRequestBytes * 0.9;
@@ -170,7 +174,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     for (let start = 0; start < spans.length; ) {
       if (start > 0) await yieldToLoop();
       const { end } = takeBySize(spans, start, this.protocol, target, this.sizeRatio[this.protocol]);
-      if (goOn) goOn = await this.deliver(spans.slice(start, end), start, tally);
+      if (goOn) goOn = await this.deliver(spans.slice(start, end), start, tally, hold);
       else markLost(tally, start, end - start);
       start = end;
     }
@@ -190,7 +194,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
   }
 
   /** Sends one chunk (halving it when it is still too large); `false` = do not send the rest. */
-  private async deliver(spans: ReadableSpan[], offset: number, tally: ExportTally): Promise<boolean> {
+  private async deliver(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
     const protocol = this.protocol;
     const body = await encodeSpans(spans, protocol);
     this.learnRatio(spans, protocol, body.byteLength);
@@ -201,7 +205,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     // The estimate was low (JSON escapes, say): split before sending, as proxies and collectors
     // commonly refuse bodies past a few MiB.
     if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1)
-      return this.halves(spans, offset, tally);
+      return this.halves(spans, offset, tally, hold);
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
       body,
@@ -212,6 +216,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       },
       Date.now() + this.options.exportTimeoutMillis,
       (error) => (this.lastAttemptError = this.redact(error)),
+      hold,
     );
     this.counts.requests++;
     this.record(outcome, spans.length, protocol);
@@ -229,11 +234,11 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
       );
-      return this.deliver(spans, offset, tally);
+      return this.deliver(spans, offset, tally, hold);
     }
     if (outcome.status === 413 && spans.length > 1) {
       this.log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
-      return this.halves(spans, offset, tally);
+      return this.halves(spans, offset, tally, hold);
     }
     this.counts.failedRequests++;
     if (outcome.status === 401 || outcome.status === 403) this.authLog.hit();
@@ -244,14 +249,14 @@ export class BentoLabsTraceExporter implements SpanExporter {
   }
 
   /** The one place a request is split in two: too large once encoded, or refused with 413. */
-  private async halves(spans: ReadableSpan[], offset: number, tally: ExportTally): Promise<boolean> {
+  private async halves(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
     const half = Math.ceil(spans.length / 2);
-    if (!(await this.deliver(spans.slice(0, half), offset, tally))) {
+    if (!(await this.deliver(spans.slice(0, half), offset, tally, hold))) {
       markLost(tally, offset + half, spans.length - half);
       return false;
     }
     await yieldToLoop();
-    return this.deliver(spans.slice(half), offset + half, tally);
+    return this.deliver(spans.slice(half), offset + half, tally, hold);
   }
 
   /** OTLP partial success: the endpoint took the request but rejected some spans in it. */

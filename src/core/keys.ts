@@ -22,6 +22,8 @@ export const ATTR = {
   timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
   timedOut: 'bentolabs.timed_out',
   unfinished: 'bentolabs.unfinished',
+  /** An integration's stream the caller stopped reading before its end. */
+  cancelled: 'bentolabs.cancelled',
 } as const;
 
 /** Values of `openinference.span.kind` the SDK writes (`trackAi` and `begin` write none). */

@@ -71,6 +71,13 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private readonly scopes = new WeakMap<object, Scope>();
   private readonly queueFullLog: RateLimitedLog;
   private warnedAfterShutdown = false;
+  /**
+   * Drops of the synchronous burst in progress. Nothing is exported while a burst runs (exports
+   * start on a later turn of the event loop), so reporting at the first drop would say "1 dropped"
+   * for a burst that drops thousands: the count is handed to the log once the burst is over.
+   */
+  private burstDrops = 0;
+  private burstReport: Timer | undefined;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
@@ -79,7 +86,10 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.queueFullLog = new RateLimitedLog(
       'warn',
       5_000,
-      (n) => `Queue full, dropping span. (${n} dropped since last report; maxQueueSize ${this.maxQueueSize})`,
+      (n) =>
+        `Queue full, dropping span. ${n} span(s) dropped (the oldest first) since the last report; maxQueueSize ${this.maxQueueSize}. ` +
+        'Spans were recorded faster than they could be sent: raise maxQueueSize, or `await flush()` between bursts ' +
+        '(see status().droppedQueueFull).',
       this.exporter.log,
     );
     this.enabled = o.enabled;
@@ -120,7 +130,9 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.head = (this.head + 1) % this.maxQueueSize;
       this.size--;
       this.settle(oldest, seq - this.maxQueueSize, 'droppedQueueFull');
-      this.queueFullLog.hit();
+      this.burstDrops++;
+      // Not unref'd: it runs on the very next turn of the loop, and the count must not be lost.
+      this.burstReport ??= runSoon(() => this.reportQueueFull());
     }
     this.ring[(this.head + this.size) % this.maxQueueSize] = span;
     this.size++;
@@ -145,6 +157,19 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.spanScopes.delete(span);
     scope.tally[fate]++;
     scope.pending--;
+  }
+
+  /**
+   * Hands the drops of the burst that just ended to the rate-limited log; `final` (at exit and
+   * shutdown) also reports a count still waiting for the end of its interval.
+   */
+  reportQueueFull(final = false): void {
+    if (this.burstReport) cancelSoon(this.burstReport);
+    this.burstReport = undefined;
+    const n = this.burstDrops;
+    this.burstDrops = 0;
+    if (n > 0) this.queueFullLog.hit(n);
+    if (final) this.queueFullLog.close();
   }
 
   /** Counts since start; `queued + inFlight` are the spans whose fate is still open. */
@@ -221,7 +246,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     }
     this.size -= n;
     this.inFlight.set(startSeq, n);
-    this.exporter.exportWithTally(batch).then((tally) => {
+    // Not holding the process: flush() does, within its timeout (the exit hooks' is exitFlushTimeoutMillis).
+    this.exporter.exportWithTally(batch, false).then((tally) => {
       this.inFlight.delete(startSeq);
       // Spans outside the exporter's `lost` ranges were delivered.
       let next = 0;
@@ -346,7 +372,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) cancelSoon(this.immediate);
-    this.queueFullLog.close();
+    this.reportQueueFull(true);
     await this.exporter.shutdown();
   }
 }

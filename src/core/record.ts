@@ -16,7 +16,9 @@ import {
   type OpenSpan,
   type Store,
 } from './context.js';
-import { log, logOnce, RateLimitedLog } from './logger.js';
+import { diagnoseFields } from './field-checks.js';
+import { log, RateLimitedLog } from './logger.js';
+import { trackOpen, untrackOpen } from './open-spans.js';
 
 /** Fields shared by `trackAi`, `begin` and `toolSpan`. Unpassed fields write no attribute. */
 export interface SpanFields {
@@ -175,39 +177,8 @@ export function buildAttributes(
   if (id.tags !== undefined) attrs[ATTR.tags] = id.tags;
   const { model, provider } = writeCallFields(attrs, fields, limit);
   if (kind) attrs[ATTR.kind] = kind;
-  diagnoseFields(attrs, id.userId, model, provider);
+  diagnoseFields(client, attrs, id, model, provider, invocation !== undefined);
   return attrs;
-}
-
-/**
- * The troubleshooting page's "fields look wrong" items, said once per run instead of found in the
- * dashboard: a user id passed as a property (it never reaches `gen_ai.user.id`), and a model
- * without a provider (the provider is never inferred).
- */
-function diagnoseFields(
-  attrs: Attributes,
-  userId: string | undefined,
-  model: string | undefined,
-  provider: string | undefined,
-): void {
-  if (userId === undefined) {
-    const key = Object.keys(attrs).find((k) => /^user[_.-]?id$/i.test(k));
-    if (key !== undefined)
-      logOnce(
-        'warn',
-        'user-id-property',
-        `A user id was passed as the property \`${key}\`, so it is not the span's \`gen_ai.user.id\`: ` +
-          'pass it as the top-level `userId` field instead.',
-      );
-  }
-  if (model !== undefined && provider === undefined) {
-    logOnce(
-      'info',
-      'model-without-provider',
-      `\`model\` "${model}" was recorded without \`provider\`; the provider is never inferred from the model name, ` +
-        "so pass it (e.g. 'openai', 'anthropic', 'aws_bedrock').",
-    );
-  }
 }
 
 /** Attributes from `update()`-style patches: only what is passed, properties first. Never throws. */
@@ -318,6 +289,7 @@ export function openSpan(
   const invocation = liveInvocation(store);
   const state: OpenSpan = { span, kind, parent, identity, ended: false, openChildren: new Set(), invocation };
   invocation?.openSpans.add(state);
+  trackOpen(state);
   if (kind === 'trajectory') nearestTrajectory(parent)?.openChildren.add(state);
   return state;
 }
@@ -326,6 +298,7 @@ export function closeSpan(state: OpenSpan, endTime?: TimeInput): void {
   if (state.ended) return;
   state.ended = true;
   state.invocation?.openSpans.delete(state);
+  untrackOpen(state);
   nearestTrajectory(state.parent)?.openChildren.delete(state);
   state.span.end(endTime);
 }

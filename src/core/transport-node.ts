@@ -14,7 +14,7 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 8 }),
 };
 
-export const postOnce: PostOnce = (url, body, headers, timeoutMillis) =>
+export const postOnce: PostOnce = (url, body, headers, timeoutMillis, hold) =>
   new Promise<RawAnswer>((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
     let settled = false;
@@ -53,6 +53,9 @@ export const postOnce: PostOnce = (url, body, headers, timeoutMillis) =>
       req.destroy();
       done({ error: `request timed out after ${timeoutMillis} ms` });
     });
+    // Unref'd for the SDK's own processor: whoever needs its exports delivered waits in flush(),
+    // whose timer is ref'd and bounded, so an endpoint that is down cannot delay the exit further.
+    if (!hold) req.on('socket', (s) => s.unref());
     req.on('error', (e: NodeJS.ErrnoException) => done({ error: e.code ? `${e.code}: ${e.message}` : e.message }));
     req.end(body);
   });

@@ -17,6 +17,8 @@ export type PostOnce = (
   body: Uint8Array,
   headers: Record<string, string>,
   timeoutMillis: number,
+  /** `false`: the request must not keep a Node.js process alive (a flush() holds it instead). */
+  hold: boolean,
 ) => Promise<RawAnswer>;
 
 /** An OTLP response is a few bytes; an error page is cut here (it only feeds a log line). */

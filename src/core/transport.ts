@@ -13,6 +13,7 @@
  * bundle never contains `node:http` and every entry point (core, adapters, integrations) shares it.
  */
 import { postOnce } from '#transport';
+import { unref } from './timers.js';
 import type { PostOnce, RawAnswer } from './transport-types.js';
 
 export type { PostOnce, RawAnswer } from './transport-types.js';
@@ -59,9 +60,12 @@ function toAttempt(answer: RawAnswer): Attempt {
   return { status, retryAfterMillis: parseRetryAfter(answer.retryAfter), error: `HTTP ${status}${text}` };
 }
 
-// Not unref'd: an export in progress may hold the process open, but never past its deadline,
-// and that is what lets a script that ends right after recording still deliver its spans.
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+// Held or not like the request sockets (see the `hold` parameter).
+const sleep = (ms: number, hold: boolean) =>
+  new Promise<void>((r) => {
+    const timer = setTimeout(r, ms);
+    if (!hold) unref(timer);
+  });
 
 /** `sendWithRetry` over a given single-request function (both transports are tested through this). */
 export function createSender(post: PostOnce) {
@@ -73,6 +77,8 @@ export function createSender(post: PostOnce) {
     deadline: number,
     /** Told about each failed attempt as it happens, so diagnostics need not wait for the last retry. */
     onAttemptFailed?: (error: string) => void,
+    /** Keep the process alive until done (within `deadline`); `false` when a flush() does that instead. */
+    hold = true,
   ): Promise<SendOutcome> {
     const url = new URL(target);
     let backoff = INITIAL_BACKOFF_MILLIS;
@@ -81,7 +87,7 @@ export function createSender(post: PostOnce) {
       const remaining = deadline - Date.now();
       if (remaining <= 0)
         return { ok: false, status: last.status, error: last.error ?? 'export deadline passed', attempts: attempt - 1 };
-      last = toAttempt(await post(url, body, headers, remaining));
+      last = toAttempt(await post(url, body, headers, remaining, hold));
       if (last.status !== undefined && last.status >= 200 && last.status < 300)
         return { ok: true, status: last.status, attempts: attempt, body: last.body };
       onAttemptFailed?.(last.error ?? `HTTP ${last.status}`);
@@ -97,7 +103,7 @@ export function createSender(post: PostOnce) {
             : '';
         return { ok: false, status: last.status, error: `${last.error ?? 'failed'}${why}`, attempts: attempt };
       }
-      await sleep(wait);
+      await sleep(wait, hold);
     }
     return { ok: false, status: last.status, error: last.error, attempts: MAX_ATTEMPTS };
   };

@@ -29,7 +29,8 @@ function part(block: unknown): ChatPart | undefined {
   const t = block.type;
   if (typeof block.text === 'string' && (t === undefined || /text$/.test(String(t))))
     return { type: 'text', text: block.text };
-  if (t === 'tool_use' || t === 'tool-call' || t === 'function_call')
+  // `tool_call`: the shape the SDK's integrations write (wrapOpenAI, wrapAnthropic, bentoTelemetry).
+  if (t === 'tool_use' || t === 'tool-call' || t === 'function_call' || t === 'tool_call')
     return {
       type: 'tool_call',
       name: String(block.name ?? block.toolName ?? '?'),

@@ -51,8 +51,11 @@ describe('queue and batches', () => {
     expect(s.queueLength).toBe(4);
     expect(s.droppedQueueFull).toBe(6);
     expect(s.recorded).toBe(10);
+    // Reported once the synchronous burst is over, with the burst's whole count.
+    await turns(1);
     const queueLines = logger.at('warn').filter((l) => l.includes('Queue full, dropping span.'));
     expect(queueLines).toHaveLength(1);
+    expect(queueLines[0]).toMatch(/\b6 span\(s\) dropped\b/);
     const result = await flush();
     expect(receiver.spans.map((x) => x.name)).toEqual(['s6', 's7', 's8', 's9']);
     // The six dropped before the flush were recorded before it: the flush reports them.
@@ -66,16 +69,20 @@ describe('queue and batches', () => {
     // Only Date and setTimeout are faked; the scheduled export is far away and flush uses setImmediate.
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     start({ maxQueueSize: 2, maxExportBatchSize: 2, scheduledDelayMillis: 600_000 });
-    record(7); // 5 drops: the first is logged at once, 4 wait for the end of the interval
+    record(7); // a burst of 5 drops: logged with its count as soon as the burst is over
     const lines = () => logger.at('warn').filter((l) => l.includes('Queue full, dropping span.'));
+    await turns(1);
     expect(lines()).toHaveLength(1);
-    expect(lines()[0]).toMatch(/\b1 dropped\b/);
+    expect(lines()[0]).toMatch(/\b5 span\(s\) dropped\b/);
+    record(6); // more drops within the interval (how many depends on what was exported meanwhile)
+    await turns(1);
+    const second = status().droppedQueueFull - 5;
+    expect(second).toBeGreaterThan(0);
     vi.advanceTimersByTime(4_000);
     expect(lines()).toHaveLength(1);
     vi.advanceTimersByTime(1_500);
     expect(lines()).toHaveLength(2);
-    expect(lines()[1]).toMatch(/\b4 dropped\b/);
-    expect(status().droppedQueueFull).toBe(5);
+    expect(lines()[1]).toContain(` ${second} span(s) dropped`);
   });
 
   it('requests carry at most maxExportBatchSize spans', async () => {

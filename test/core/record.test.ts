@@ -150,7 +150,7 @@ describe('attribute mapping (SPEC §4)', () => {
 });
 
 describe('field diagnostics (troubleshooting: "fields look wrong")', () => {
-  it('a user id passed as a property is warned about once; a model without provider is logged once at info', async () => {
+  it('a user id passed as a property is warned about once; a model without provider is warned about once', async () => {
     const logger = captureLogger();
     start({ logger, logLevel: 'info' });
     trackAi({ event: 'a', model: 'anthropic.claude-3-sonnet-20240229-v1:0', properties: { user_id: 'u1' } });
@@ -159,9 +159,9 @@ describe('field diagnostics (troubleshooting: "fields look wrong")', () => {
     const warnings = logger.at('warn').filter((l) => l.includes('userId'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('`user_id`');
-    const infos = logger.at('info').filter((l) => l.includes('provider'));
-    expect(infos).toHaveLength(1);
-    expect(infos[0]).toContain('never inferred');
+    const missing = logger.at('warn').filter((l) => l.includes('without `provider`'));
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toContain('never inferred');
     // Diagnosis only: the property is still recorded as given.
     expect(one(await received(), 'a').attributes.user_id).toBe('u1');
   });

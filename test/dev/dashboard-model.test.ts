@@ -148,6 +148,17 @@ describe('chat shapes', () => {
     expect(calls!.parts).toEqual([{ type: 'tool_call', name: 'f', args: '{}', id: 'c' }]);
     const mixed = parseReply(JSON.stringify({ content: 'let me check', tool_calls: [{ function: { name: 'g' } }] }));
     expect(mixed!.parts.map((p) => p.type)).toEqual(['text', 'tool_call']);
+    // What wrapOpenAI / wrapAnthropic / bentoTelemetry write for an answer with tool calls.
+    const integration = parseReply(
+      JSON.stringify([
+        { type: 'text', text: 'checking' },
+        { type: 'tool_call', id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+      ]),
+    );
+    expect(integration!.parts).toEqual([
+      { type: 'text', text: 'checking' },
+      { type: 'tool_call', name: 'get_weather', args: '{"city":"Paris"}', id: 'call_1' },
+    ]);
   });
 });
 

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OtlpReceiver } from '../support/receiver.js';
-import { cliPath, getJson, runDoctor, startDev, tempDir, type DevProcess, type DoctorJson } from './helpers.js';
+import { cliPath, getJson, ROOT, runDoctor, startDev, tempDir, type DevProcess, type DoctorJson } from './helpers.js';
 
 const KEY = 'bl_pk_test_doctor_9876';
 let dir: string;
@@ -31,7 +31,9 @@ const problems = (report: DoctorJson) =>
   report.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => c.id);
 
 describe('bentolabs doctor', () => {
-  test('healthy: key, URL, reachability, both encodings ok; exit 0; its test spans really arrived', async () => {
+  test('healthy: key, URL, reachability, both encodings ok; exit 0; it leaves no span in the data', async () => {
+    type Health = { spans: number; requests: Record<string, number> };
+    const before = await getJson<Health>(`${dev.url}/healthz`);
     const { code, report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: dev.url });
     expect(problems(report)).toEqual([]);
     expect(code).toBe(0);
@@ -41,15 +43,12 @@ describe('bentolabs doctor', () => {
     expect(report.baseUrl).toBe(dev.url);
     for (const id of ['sdk', 'enabled', 'api_key', 'base_url', 'deployment', 'reachable', 'auth', 'protobuf', 'json'])
       expect(check(report, id).status, id).toBe('ok');
-    const { spans } = await getJson<{ spans: Array<{ name: string; attributes: Record<string, unknown> }> }>(
-      `${dev.url}/api/spans`,
-    );
-    expect(
-      spans
-        .filter((s) => s.name === 'bentolabs.doctor')
-        .map((s) => s.attributes['bentolabs.doctor.protocol'])
-        .sort(),
-    ).toEqual(['http/json', 'http/protobuf']);
+    // Both encodings really reached the endpoint, and nothing was stored.
+    const after = await getJson<Health>(`${dev.url}/healthz`);
+    expect(JSON.stringify(after.requests)).not.toBe(JSON.stringify(before.requests));
+    expect(after.spans).toBe(before.spans);
+    const { spans } = await getJson<{ spans: unknown[] }>(`${dev.url}/api/spans`);
+    expect(spans).toHaveLength(before.spans);
   });
 
   test('the text report lists each check and says there are no problems', async () => {
@@ -150,7 +149,14 @@ describe('bentolabs doctor', () => {
       receiver.setFault({ kind: 'reject-protobuf' });
       const { report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: receiver.url });
       expect(problems(report)).toEqual(['protobuf']);
-      expect(receiver.spans.length).toBeGreaterThan(0); // the JSON test span and the fallback both arrived
+      // Both encodings were tried, and no span was sent: doctor leaves nothing in the data.
+      expect(
+        receiver.requests
+          .filter((r) => r.method === 'POST')
+          .map((r) => r.encoding)
+          .sort(),
+      ).toEqual(['json', 'protobuf']);
+      expect(receiver.spans).toHaveLength(0);
     } finally {
       await receiver.close();
     }
@@ -187,9 +193,12 @@ describe('bentolabs doctor', () => {
     expect(check(noScheme.report, 'base_url').detail).toContain('`localhost:8080`');
     expect(check(noScheme.report, 'reachable').status).toBe('skip');
 
+    // The SDK normalises it (and warns at init); doctor says the same, and the export still works.
     const doubled = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: `${dev.url}/v1/traces` });
-    expect(check(doubled.report, 'base_url').status).toBe('fail');
-    expect(check(doubled.report, 'base_url').fix).toContain(`Set BENTOLABS_BASE_URL to ${dev.url} `);
+    expect(check(doubled.report, 'base_url').status).toBe('warn');
+    expect(check(doubled.report, 'base_url').detail).toMatch(/ends in \/v1\/traces/);
+    expect(check(doubled.report, 'base_url').fix).toBe(`Set BENTOLABS_BASE_URL to ${dev.url}.`);
+    expect(check(doubled.report, 'protobuf').status).toBe('ok');
   });
 
   test('http:// to another host warns that the key travels in clear text', async () => {
@@ -211,5 +220,29 @@ describe('bentolabs doctor', () => {
     ]);
     expect(code).toBe(0);
     expect(check(report, 'api_key').detail).toContain('from --api-key');
+  });
+
+  test.each([
+    ['plain', 'warn', /is not wrapped by wrapHandler/],
+    ['wrapped', 'ok', /is wrapped by wrapHandler/],
+  ])('in AWS Lambda, a %s handler (_HANDLER) is checked for wrapHandler', async (name, status, detail) => {
+    const fixtures = path.join(ROOT, 'test/fixtures/dev');
+    const { report } = await runDoctor({
+      BENTOLABS_API_KEY: KEY,
+      AWS_LAMBDA_FUNCTION_NAME: 'checkout-fn',
+      LAMBDA_TASK_ROOT: fixtures,
+      _HANDLER: `lambda-handlers.${name}`,
+    });
+    expect(check(report, 'handler').status).toBe(status);
+    expect(check(report, 'handler').detail).toMatch(detail);
+    if (status === 'warn') expect(check(report, 'handler').fix).toMatch(/wrapHandler/);
+  });
+
+  test('--handler checks a handler outside Lambda too', async () => {
+    const { report } = await runDoctor({ BENTOLABS_API_KEY: KEY, BENTOLABS_BASE_URL: dev.url }, [
+      '--handler',
+      path.join(ROOT, 'test/fixtures/dev/lambda-handlers.mjs#plain'),
+    ]);
+    expect(check(report, 'handler').status).toBe('warn');
   });
 });

@@ -265,7 +265,7 @@ describe('the fault logs end with their run', () => {
     await shutdown();
     const reported = t.logger
       .matching('warn', /Queue full, dropping span\./)
-      .map((l) => Number(/\((\d+) dropped/.exec(l)?.[1] ?? NaN))
+      .map((l) => Number(/(\d+) span\(s\) dropped/.exec(l)?.[1] ?? NaN))
       .reduce((a, b) => a + b, 0);
     expect(reported).toBe(dropped);
   });
