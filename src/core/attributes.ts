@@ -187,8 +187,11 @@ export function encodeProperty(value: unknown, limit: number): AttributeValue | 
 
 /** Encodes `input`/`output`: strings as-is, anything else as JSON. */
 export function encodePayload(value: unknown, limit: number): string | undefined {
-  if (value === undefined) return undefined;
-  return truncate(typeof value === 'string' ? value : safeJson(value), limit);
+  // SPEC §4: a field passed as nothing (null, '') is omitted like one not passed, never written empty.
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') return truncate(value, limit);
+  // A function, symbol or bigint reads as it does in properties, not as a JSON-quoted string.
+  return truncate(scalarToString(value) ?? safeJson(value), limit);
 }
 
 /**

@@ -11,6 +11,7 @@ import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
 import { ownLog, RateLimitedLog, type Log } from './logger.js';
+import { noteWarning } from './warnings.js';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
@@ -92,6 +93,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `A single span was too large for the endpoint (413) and was dropped (${n} since the last report); ` +
         'lower maxAttributeValueLength.',
       this.log,
+      (n, message) => noteWarning('payload_too_large', message, n),
     );
     this.failLog = new RateLimitedLog(
       'warn',
@@ -100,6 +102,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `${n} export request(s) failed; last: ${this.lastOutcome?.error ?? 'unknown'}. ` +
         'Spans in them were dropped and counted (see status()).',
       this.log,
+      (n, message) => noteWarning('export_failed', message, n),
     );
     this.authLog = new RateLimitedLog(
       'error',
@@ -109,6 +112,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
         `${n} request(s)) at ${this.options.tracesUrl}. Check that BENTOLABS_API_KEY is the public key (bl_pk_…) of ` +
         'the project you expect, and that BENTOLABS_BASE_URL points at its region.',
       this.log,
+      (n, message) => noteWarning('auth_rejected', message, n),
     );
     if (!this.options.enabled)
       this.log.debug('BentoLabsTraceExporter: disabled (enabled: false or BENTOLABS_ENABLED); nothing will be sent.');

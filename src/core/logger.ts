@@ -109,6 +109,8 @@ export class RateLimitedLog {
     private readonly intervalMillis: number,
     private readonly format: (count: number) => string,
     private readonly target: Log = log,
+    /** Also told of every report, e.g. to list the condition in `status().warnings`. */
+    private readonly onReport?: (count: number, message: string) => void,
   ) {}
 
   hit(count = 1): void {
@@ -142,6 +144,8 @@ export class RateLimitedLog {
     this.lastLogAt = Date.now();
     const n = this.pending;
     this.pending = 0;
-    this.target[this.level](this.format(n));
+    const message = this.format(n);
+    this.target[this.level](message);
+    this.onReport?.(n, message);
   }
 }

@@ -13,6 +13,7 @@ import { currentStore, liveInvocation } from './context.js';
 import { BentoLabsTraceExporter } from './exporter.js';
 import { RateLimitedLog } from './logger.js';
 import { cancelSoon, runSoon, unref, type Timer } from './timers.js';
+import { noteWarning } from './warnings.js';
 import {
   describeFlush,
   emptyTally,
@@ -91,6 +92,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
         'Spans were recorded faster than they could be sent: raise maxQueueSize, or `await flush()` between bursts ' +
         '(see status().droppedQueueFull).',
       this.exporter.log,
+      (n, message) => noteWarning('queue_full', message, n),
     );
     this.enabled = o.enabled;
     this.maxQueueSize = o.maxQueueSize;

@@ -36,6 +36,20 @@ export function warnOnce(code: string, message: string, key: string = code): voi
   log.warn(message);
 }
 
+/**
+ * Lists a condition that logs itself (a rate-limited log such as "Queue full") without logging it
+ * again: `count` occurrences are added, and the latest message is kept.
+ */
+export function noteWarning(code: string, message: string, count = 1): void {
+  const known = seen.get(code);
+  if (known) {
+    known.count += count;
+    known.message = message;
+    return;
+  }
+  seen.set(code, { code, message, count, firstSeen: new Date().toISOString() });
+}
+
 /** Everything reported since init, oldest first (copies: callers cannot change the record). */
 export function listWarnings(): BentoWarning[] {
   return [...seen.values()].map((w) => ({ ...w }));

@@ -82,14 +82,19 @@ describe('attribute mapping (SPEC §4)', () => {
     expect(span.parentSpanId).toBeUndefined();
   });
 
-  it('strings as-is, anything else as JSON for input/output', async () => {
+  it('strings as-is, anything else as JSON for input/output; null and empty strings omitted', async () => {
     trackAi({ event: 'obj', input: { q: 1 }, output: 42 });
     trackAi({ event: 'str', input: '{"looks":"json"}', output: '' });
+    trackAi({ event: 'nul', input: null, output: function answer() {} });
     const spans = await received();
     expect(one(spans, 'obj').attributes['input.value']).toBe('{"q":1}');
     expect(one(spans, 'obj').attributes['output.value']).toBe('42');
     expect(one(spans, 'str').attributes['input.value']).toBe('{"looks":"json"}');
-    expect(one(spans, 'str').typedAttributes['output.value']).toEqual({ type: 'string', value: '' });
+    // SPEC §4: never written as null or empty.
+    expect(one(spans, 'str').attributes).not.toHaveProperty('output.value');
+    expect(one(spans, 'nul').attributes).not.toHaveProperty('input.value');
+    // A function reads as it does in properties, not JSON-quoted.
+    expect(one(spans, 'nul').attributes['output.value']).toBe('[Function answer]');
   });
 
   it('omits every field that was not passed (no null, no empty)', async () => {
