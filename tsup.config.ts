@@ -1,5 +1,24 @@
+import path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
 import { noMachineIdDetectors, saveMetafile } from './scripts/build-plugins.mjs';
+
+/**
+ * OpenTelemetry's `platform/node` files use `Buffer` and `process.env` (a Worker has neither) and
+ * read OTEL_* variables meant for the host; their `platform/browser` twins use only what every
+ * runtime has (Math.random ids, no environment). One build serves Node.js and the edge runtimes,
+ * so every runtime gets the browser twin, the same ids and the same (ignored) OTEL_* variables.
+ */
+const otelPortablePlatform: Plugin = {
+  name: 'otel-portable-platform',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\.?\/)+platform(\/index\.js)?$/ }, (args) =>
+      /[\\/]@opentelemetry[\\/]/.test(args.importer)
+        ? { path: path.join(args.resolveDir, args.path.replace(/\/index\.js$/, ''), 'browser', 'index.js') }
+        : undefined,
+    );
+  },
+};
 
 // The OpenTelemetry SDK packages are bundled into our output on purpose: their 2.x line declares
 // the peer `@opentelemetry/api <1.10.0`, which makes `npm install` fail with ERESOLVE in apps that
@@ -20,6 +39,11 @@ const main: Options = {
     openai: 'src/integrations/openai.ts',
     anthropic: 'src/integrations/anthropic.ts',
     ai: 'src/integrations/ai.ts',
+    // The two implementations of `#transport` (package.json `imports`), chosen by export conditions
+    // when the app is bundled or loaded: never bundled into the chunks that import them.
+    'transport-node': 'src/core/transport-node.ts',
+    'transport-fetch': 'src/core/transport-fetch.ts',
+    cloudflare: 'src/adapters/cloudflare.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -31,7 +55,11 @@ const main: Options = {
   clean: false,
   target: 'node20',
   platform: 'node',
+  // Keep `node:` on built-in imports: Workers and Vercel Edge only know `node:async_hooks`.
+  removeNodeProtocol: false,
   external: [
+    '#transport',
+    'cloudflare:workers',
     '@opentelemetry/api',
     'next/server',
     'next',
@@ -44,7 +72,11 @@ const main: Options = {
   noExternal: [/^@opentelemetry\/(?!api$)/],
   // No chunk nothing imports (OpenTelemetry's machine-id detectors), and a metafile per format for
   // scripts/check-package.mjs (bundled packages vs THIRD_PARTY_NOTICES.md).
-  esbuildPlugins: [noMachineIdDetectors, saveMetafile((options) => `tsup${options.outExtension?.['.js'] ?? '.js'}`)],
+  esbuildPlugins: [
+    otelPortablePlatform,
+    noMachineIdDetectors,
+    saveMetafile((options) => `tsup${options.outExtension?.['.js'] ?? '.js'}`),
+  ],
   esbuildOptions(options) {
     // The OpenTelemetry packages ship ESM under `module`; preferring it lets esbuild tree-shake
     // them (their CommonJS `main` builds cannot be shaken).

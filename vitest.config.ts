@@ -1,6 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // package.json maps `#transport` to the built files; tests run the sources. The fetch transport
+    // runs the same suites with BENTOLABS_TEST_TRANSPORT=fetch (see README, Edge and Web runtimes).
+    alias: {
+      '#transport': new URL(
+        `./src/core/transport-${process.env.BENTOLABS_TEST_TRANSPORT ?? 'node'}.ts`,
+        import.meta.url,
+      ).pathname,
+    },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Forks, not threads: tests start servers and child processes, and the SDK is a process-wide

@@ -34,7 +34,9 @@ export async function benchBundleSize() {
   const ours = await bundle('examples/lambda/src/handler.ts');
   const raw = await bundle('bench/fixtures/raw-otel-handler.ts');
   const leaks = ours.inputs.filter((i) => FORBIDDEN.test(i));
+  const { benchEdgeBundles } = await import('./edge.mjs');
   return [
+    ...(await benchEdgeBundles()),
     {
       name: 'examples/lambda bundle (esbuild, minified ESM)',
       bento: `${(ours.bytes / 1024).toFixed(1)} KB`,

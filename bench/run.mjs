@@ -18,6 +18,7 @@ suites.integrations = async () => (await import('./integrations.mjs')).benchInte
 if (existsSync(new URL('./express-latency.mjs', import.meta.url))) {
   suites.express = async () => (await import('./express-latency.mjs')).benchExpressLatency();
 }
+suites.transport = async () => (await import('./edge.mjs')).benchTransport();
 suites.encode = async () => (await import('./encode-stall.mjs')).benchEncodeStall();
 suites['lambda-latency'] = async () => (await import('./lambda-latency.mjs')).benchLambdaLatency();
 const rows = [];

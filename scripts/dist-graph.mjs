@@ -1,6 +1,6 @@
 /**
  * Which files of a built package are reachable: a walk of the import graph from every entry that
- * package.json names (`exports` in every condition, `bin`, `main`, `module`, `types`), following
+ * package.json names (`exports` and `imports` in every condition, `bin`, `main`, `module`, `types`), following
  * static and dynamic imports, `require()`, `.d.ts` imports, `new URL('./x', import.meta.url)` (a
  * directory means its index.html) and the scripts and styles of an HTML page. A file nothing
  * reaches is an orphan: scripts/check-package.mjs fails on one. Entries come from package.json, so
@@ -18,6 +18,11 @@ export function entryPoints(pkg) {
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, k);
   };
   visit(pkg.exports);
+  // package.json `imports` (`#transport`): files the package's own chunks load by export condition,
+  // with the declaration twins TypeScript reads for them.
+  const exported = new Set(found);
+  visit(pkg.imports);
+  for (const f of [...found]) if (!exported.has(f)) found.add(f.replace(/\.(c|m)?js$/, '.d.$1ts'));
   visit(typeof pkg.bin === 'string' ? { bin: pkg.bin } : pkg.bin);
   for (const field of ['main', 'module', 'types']) if (typeof pkg[field] === 'string') visit(pkg[field]);
   return [...found].filter((f) => !f.includes('*'));

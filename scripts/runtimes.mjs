@@ -158,3 +158,52 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const major of NODE_MAJORS) console.log(`aws-lambda-ric (node ${major}): ${ensureRic(major)}`);
   }
 }
+
+/**
+ * The edge and Web runtimes of the edge suites (test/edge), each from its npm package into the
+ * cache: Deno and Bun ship their binaries in registry packages; Cloudflare's workerd comes with
+ * miniflare 4, and wrangler 4 bundles a Worker as `wrangler deploy` would. Pinned, so a run
+ * tests what the README says was tested. Wrangler and miniflare need Node.js >= 22.
+ */
+export const EDGE_TOOLS = {
+  deno: { pkg: 'deno', version: '2.9.6', bin: 'node_modules/deno/bin.cjs' },
+  bun: { pkg: 'bun', version: '1.4.5', bin: 'node_modules/bun/bin/bun.exe' },
+  wrangler: { pkg: 'wrangler', version: '4.164.0', bin: 'node_modules/wrangler/bin/wrangler.js' },
+  miniflare: { pkg: 'miniflare', version: '4.20260730.0', bin: 'node_modules/miniflare/package.json' },
+};
+
+/**
+ * Path to the installed file `EDGE_TOOLS[name].bin`, installing the pinned package on first use.
+ * @param {keyof typeof EDGE_TOOLS} name
+ * @returns {string}
+ */
+export function ensureEdgeTool(name) {
+  const { pkg, version, bin } = EDGE_TOOLS[name];
+  const dir = path.join(cacheDir, `${pkg}-${version}`);
+  const file = path.join(dir, bin);
+  if (installedVersion(dir, pkg) !== version || !existsSync(file)) {
+    console.log(`› Installing ${pkg}@${version} from npm into ${dir}…`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
+    const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${pkg}@${version}`], {
+      cwd: dir,
+      stdio: 'inherit',
+    });
+    if (result.status !== 0 || !existsSync(file))
+      throw new Error(`Could not install ${pkg}@${version} from npm into ${dir} (npm exit ${result.status})`);
+  }
+  return file;
+}
+
+/** The `deno` binary (npm `deno`). */
+export function ensureDeno() {
+  const launcher = ensureEdgeTool('deno');
+  // The npm package's launcher is a script; the binary sits in the platform package beside it.
+  const out = spawnSync(process.execPath, [launcher, 'eval', 'console.log(Deno.execPath())'], { encoding: 'utf8' });
+  return out.status === 0 && out.stdout.trim() ? out.stdout.trim() : launcher;
+}
+
+/** The `bun` binary (npm `bun`). */
+export function ensureBun() {
+  return ensureEdgeTool('bun');
+}

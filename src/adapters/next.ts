@@ -6,7 +6,8 @@
  */
 import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
 import { openInvocation, type OpenInvocation } from '../core/invocation.js';
-import { bodyEndingAfter } from '../core/stream-end.js';
+// Web streams only: `node:stream` does not exist on edge routes.
+import { webBodyEndingAfterOnce as bodyEndingAfter } from '../core/web-body.js';
 import { safely } from '../core/safely.js';
 
 /** Options of `wrapRouteHandler()`. Every field is optional. */

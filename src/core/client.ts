@@ -17,7 +17,8 @@ import {
   type BentoOptions,
   type ResolvedOptions,
 } from './config.js';
-import { BentoAuthError } from './errors.js';
+import { asyncContextProblem } from './context.js';
+import { BentoAuthError, BentoConfigError } from './errors.js';
 import { configFindings } from './config-warnings.js';
 import { endStraySpans } from './exit-report.js';
 import { attachExitHooks } from './exit-hooks.js';
@@ -87,8 +88,12 @@ function start(options: Readonly<ResolvedOptions>): Client {
     tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION),
     startedAt: Date.now(),
   };
-  if (options.flushOnExit)
-    state.detachExitHooks = attachExitHooks(processor, { flushMillis: options.exitFlushTimeoutMillis });
+  try {
+    if (options.flushOnExit)
+      state.detachExitHooks = attachExitHooks(processor, { flushMillis: options.exitFlushTimeoutMillis });
+  } catch {
+    // Next's edge sandbox has a `process.on` that throws "A Node.js API is used": no exit to hook.
+  }
   return client;
 }
 
@@ -121,6 +126,8 @@ function initialise(options: BentoOptions, lazily: boolean): void {
       state.initError = undefined;
       return;
     }
+    if (asyncContextProblem)
+      throw new BentoConfigError('unsupported_runtime', 'AsyncLocalStorage', asyncContextProblem);
     const resolved = resolveOptions(options);
     if (state.client) {
       const running = state.client.options;

@@ -27,6 +27,9 @@ export function deployedEnvironment(): string | undefined {
   const platform = detectServerless();
   if (platform === 'aws_lambda')
     return `AWS Lambda (AWS_LAMBDA_FUNCTION_NAME=${environmentValue('AWS_LAMBDA_FUNCTION_NAME') ?? '?'})`;
+  // An edge isolate is the same under `next start`/`wrangler dev` on a laptop as when deployed, and
+  // NODE_ENV=production is what `next start` sets: neither says "deployed" there.
+  if (platform === 'edge_runtime' || platform === 'cloudflare_workers') return undefined;
   if (platform) return platform;
   return environmentValue('NODE_ENV') === 'production' ? 'NODE_ENV=production' : undefined;
 }

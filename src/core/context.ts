@@ -4,7 +4,10 @@
  * SDK, so the host's OpenTelemetry context (an Express or Lambda span) never becomes our parent
  * and we never register a global context manager.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+// A namespace import: a bundler that stubs `node:async_hooks` (an edge build without the Node.js
+// APIs) yields an empty module here instead of failing, and `init()` says what to change.
+import * as asyncHooks from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { shared } from './global.js';
 
@@ -59,9 +62,59 @@ export interface Store {
   readonly identity?: Identity | undefined;
 }
 
+type AlsClass = new () => AsyncLocalStorage<Store>;
+// Vercel Edge also exposes the class as a global; Workers only with `nodejs_als`/`nodejs_compat`.
+const Als: AlsClass | undefined =
+  (asyncHooks as { AsyncLocalStorage?: AlsClass }).AsyncLocalStorage ??
+  (globalThis as { AsyncLocalStorage?: AlsClass }).AsyncLocalStorage;
+
+/** Why spans cannot find their parents on this runtime (no `AsyncLocalStorage`); `init()` throws it. */
+export const asyncContextProblem: string | undefined =
+  typeof Als === 'function'
+    ? undefined
+    : 'AsyncLocalStorage (node:async_hooks) is not available in this runtime, so spans could not find their trajectory. ' +
+      'On Cloudflare Workers add the `nodejs_als` (or `nodejs_compat`) compatibility flag: ' +
+      '`compatibility_flags = ["nodejs_als"]` in wrangler.toml, or `"compatibility_flags": ["nodejs_als"]` in wrangler.jsonc.';
+
+/** Only where `AsyncLocalStorage` is missing: scopes last for the synchronous call, never across `await`. */
+class SyncOnlyStorage {
+  private store: Store | undefined;
+  getStore(): Store | undefined {
+    return this.store;
+  }
+  run<R>(store: Store, fn: () => R): R {
+    const saved = this.store;
+    this.store = store;
+    try {
+      return fn();
+    } finally {
+      this.store = saved;
+    }
+  }
+  enterWith(store: Store): void {
+    this.store = store;
+  }
+}
+
+function createStorage(): AsyncLocalStorage<Store> {
+  if (!Als) return new SyncOnlyStorage() as unknown as AsyncLocalStorage<Store>;
+  const als = new Als();
+  // Workers' AsyncLocalStorage throws "enterWith() is not implemented": a recording call must not
+  // throw there, and without enterWith the context is simply not entered (run() scopes still work).
+  const enterWith = als.enterWith.bind(als);
+  als.enterWith = (store: Store) => {
+    try {
+      enterWith(store);
+    } catch {
+      /* not supported by this runtime */
+    }
+  };
+  return als;
+}
+
 // In the global slot, so that the ESM and CommonJS copies of the SDK, if an app loads both, still
 // agree on one context (the "dual package hazard").
-export const storage: AsyncLocalStorage<Store> = shared('context', () => new AsyncLocalStorage<Store>());
+export const storage: AsyncLocalStorage<Store> = shared('context', createStorage);
 
 export function currentStore(): Store | undefined {
   return storage.getStore();

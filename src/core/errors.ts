@@ -6,7 +6,7 @@
 /** Codes of {@link BentoAuthError}. */
 export type BentoAuthErrorCode = 'missing_api_key' | 'invalid_api_key_format' | 'already_initialized';
 /** Codes of {@link BentoConfigError}. */
-export type BentoConfigErrorCode = 'invalid_base_url' | 'invalid_option';
+export type BentoConfigErrorCode = 'invalid_base_url' | 'invalid_option' | 'unsupported_runtime';
 /**
  * Codes of {@link BentoUsageError}: none since 0.2 (`out_of_order` is gone: finishing a trajectory
  * out of order ends the inner spans instead of throwing).

@@ -51,8 +51,10 @@ export interface ExitHookOptions {
 
 /** Attaches the hooks; returns the function that detaches all of them. */
 export function attachExitHooks(processor: BentoLabsSpanProcessor, options: ExitHookOptions): () => void {
-  if (typeof process === 'undefined' || typeof process.on !== 'function' || typeof process.kill !== 'function')
-    return () => undefined;
+  // A local `process` read through globalThis: Next's edge build warns about every use of the global
+  // one, and edge runtimes have no process to hook (a Worker's nodejs_compat `process` sends no signals).
+  const process = (globalThis as { process?: NodeJS.Process }).process;
+  if (!process || typeof process.on !== 'function' || typeof process.kill !== 'function') return () => undefined;
   const budget = options.flushMillis;
   const signalBudget = options.signalFlushMillis ?? budget;
   const exit = newExitState();

@@ -24,7 +24,7 @@ import {
   type Window,
 } from './flush-result.js';
 import type { ReadableSpan, SpanProcessor } from './otel-types.js';
-import { realClearImmediate, realClearTimeout, realSetImmediate, realSetTimeout } from './timers.js';
+import { cancelSoon, realClearTimeout, realSetTimeout, runSoon, unref, type Timer } from './timers.js';
 
 export type { FlushResult, PipelineCounts } from './flush-result.js';
 
@@ -59,8 +59,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private flushTarget = 0;
   /** Spans up to this sequence number were queued when the timer last fired. */
   private tickTarget = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private timer: Timer | undefined;
+  private immediate: Timer | undefined;
   private stopped = false;
   private lastError: string | undefined;
   private readonly counts = emptyTally();
@@ -78,7 +78,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * for a burst that drops thousands: the count is handed to the log once the burst is over.
    */
   private burstDrops = 0;
-  private burstReport: NodeJS.Immediate | undefined;
+  private burstReport: Timer | undefined;
 
   constructor(options: BentoOptions = {}, exporter?: BentoLabsTraceExporter) {
     this.exporter = exporter ?? new BentoLabsTraceExporter(options);
@@ -134,7 +134,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
       this.settle(oldest, seq - this.maxQueueSize, 'droppedQueueFull');
       this.burstDrops++;
       // Not unref'd: it runs on the very next turn of the loop, and the count must not be lost.
-      this.burstReport ??= realSetImmediate(() => this.reportQueueFull());
+      this.burstReport ??= runSoon(() => this.reportQueueFull());
     }
     this.ring[(this.head + this.size) % this.maxQueueSize] = span;
     this.size++;
@@ -166,7 +166,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * shutdown) also reports a count still waiting for the end of its interval.
    */
   reportQueueFull(final = false): void {
-    if (this.burstReport) realClearImmediate(this.burstReport);
+    if (this.burstReport) cancelSoon(this.burstReport);
     this.burstReport = undefined;
     const n = this.burstDrops;
     this.burstDrops = 0;
@@ -189,11 +189,11 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
   private schedule(): void {
     // Never export inside the recording call: a full batch starts on the next turn of the loop.
     if (this.size >= this.maxBatch || this.flushTarget > this.oldestOpen()) {
-      this.immediate ??= realSetImmediate(() => {
+      this.immediate ??= runSoon(() => {
         this.immediate = undefined;
         this.pump();
       });
-      this.immediate.unref();
+      unref(this.immediate);
       return;
     }
     if (!this.timer && this.size > 0) {
@@ -204,7 +204,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
         this.tickTarget = this.nextSeq;
         this.pump();
       }, this.delayMillis);
-      this.timer.unref();
+      unref(this.timer);
     }
   }
 
@@ -377,7 +377,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     await this.flush();
     this.stopped = true;
     if (this.timer) realClearTimeout(this.timer);
-    if (this.immediate) realClearImmediate(this.immediate);
+    if (this.immediate) cancelSoon(this.immediate);
     this.reportQueueFull(true);
     await this.exporter.shutdown();
   }

@@ -4,9 +4,8 @@
  * streamed `Response` from a Next route).
  */
 import { pipeline, Transform, type Readable } from 'node:stream';
+import { isWebStream, webBodyEndingAfter } from './web-body.js';
 
-const isWebStream = (v: unknown): v is ReadableStream<unknown> =>
-  typeof ReadableStream !== 'undefined' && v instanceof ReadableStream;
 // Duck-typed like Middy's own check, so `readable-stream` copies and other realms count too.
 const isNodeStream = (v: unknown): v is Readable =>
   v !== null && typeof v === 'object' && '_readableState' in v && typeof (v as { pipe?: unknown }).pipe === 'function';
@@ -33,28 +32,6 @@ export function bodyEndingAfter<B>(body: B, onEnd: () => Promise<unknown>): B | 
     });
     return held as B;
   }
-  if (isWebStream(body)) {
-    const reader = body.getReader();
-    // A pull-based copy rather than a TransformStream: Node 20's transformers get no cancel hook.
-    return new ReadableStream<unknown>({
-      async pull(controller) {
-        let chunk: ReadableStreamReadResult<unknown>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          await end();
-          controller.error(error);
-          return;
-        }
-        if (!chunk.done) return controller.enqueue(chunk.value);
-        await end();
-        controller.close();
-      },
-      cancel(reason) {
-        void end();
-        return reader.cancel(reason);
-      },
-    }) as B;
-  }
+  if (isWebStream(body)) return webBodyEndingAfter(body, end) as B;
   return undefined;
 }

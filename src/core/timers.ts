@@ -89,3 +89,22 @@ export function epochNow(): number {
 export function toRealDeadline(hostDeadline: number): number {
   return epochNow() + (hostDeadline - Date.now());
 }
+
+/*
+ * On Workers and Vercel Edge `setTimeout` returns a number (no `unref`: "this.timer.unref is not a
+ * function" on 0.1) and `setImmediate` may be missing; there the isolate's lifetime belongs to the
+ * platform anyway, so there is nothing to unref.
+ */
+
+export type Timer = ReturnType<typeof setTimeout>;
+
+/** Lets the process exit while `timer` is pending, where the runtime has that notion. */
+export function unref<T>(timer: T): T {
+  (timer as { unref?: () => void } | undefined)?.unref?.();
+  return timer;
+}
+
+/** `setImmediate` where it exists (Node, Bun, Deno, Workers with `nodejs_compat`), else a 0 ms timeout; real time. */
+export const runSoon = (fn: () => void): Timer => realSetImmediate(fn) as unknown as Timer;
+
+export const cancelSoon = (timer: Timer): void => realClearImmediate(timer as unknown as NodeJS.Immediate);

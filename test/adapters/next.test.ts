@@ -6,7 +6,7 @@
  * `after()` needs a real request scope: see next-app.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { notFound, redirect } from 'next/navigation.js';
@@ -209,7 +209,9 @@ describe('the built entry without `next` installed', () => {
     // A copy of the package somewhere `next` cannot be resolved from; only @opentelemetry/api is linked.
     dir = mkdtempSync(path.join(os.tmpdir(), 'bento-no-next-'));
     cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
-    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'no-next', type: 'module' }));
+    // The build resolves `#transport` through its package.json `imports`, so the copy keeps them.
+    const { imports } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { imports: unknown };
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'no-next', type: 'module', imports }));
     mkdirSync(path.join(dir, 'node_modules', '@opentelemetry'), { recursive: true });
     symlinkSync(
       path.join(ROOT, 'node_modules', '@opentelemetry', 'api'),
