@@ -98,6 +98,7 @@ const lambdaEsm: Options = {
   target: 'node20',
   platform: 'node',
   esbuildPlugins: [
+    saveMetafile('tsup-lambda-esm'),
     {
       // Both import files of the main build above instead of bundling second copies of them.
       name: 'use-main-build',
