@@ -73,7 +73,10 @@ afterEach(async () => {
 });
 
 async function harness(options: LambdaHarnessOptions): Promise<LambdaHarness> {
-  const started = await LambdaHarness.start(options);
+  // A long function timeout unless a test is about timeouts: on a loaded 2-core machine a cold
+  // child (Node start, import, init inside the first invoke) can take longer than the 3 s default,
+  // and these tests are about the harness's behaviour, not its speed.
+  const started = await LambdaHarness.start({ timeoutMillis: 20_000, ...options });
   cleanups.push(() => started.stop());
   return started;
 }

@@ -5,16 +5,15 @@
  * must reach our receiver as roots of their own traces, after the response, and the two traces
  * must never mix.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exited, freePort, runNext } from '../support/next-app.js';
 import { OtlpReceiver } from '../support/receiver.js';
 import { KEY, ROOT } from './helpers.js';
 
 const APP = path.join(ROOT, 'test', 'fixtures', 'next-app');
-const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 let ours: OtlpReceiver;
 let host: OtlpReceiver;
@@ -23,30 +22,7 @@ let baseUrl = '';
 let serverLog = '';
 
 function run(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-    cwd: APP,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NODE_ENV: 'production',
-      NEXT_TELEMETRY_DISABLED: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (serverLog += d));
-  child.stderr!.on('data', (d: Buffer) => (serverLog += d));
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  return runNext(ROOT, APP, args, env, (chunk) => (serverLog += chunk));
 }
 
 /** Resolves once `next start` answers HTTP at all (any status). */

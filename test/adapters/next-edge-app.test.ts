@@ -4,18 +4,17 @@
  * with "The edge runtime does not support Node.js 'http' module"), and under `next start` the
  * route's spans must reach the receiver after the response, through `after()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from '../edge/helpers.js';
+import { exited, freePort, runNext } from '../support/next-app.js';
 import { OtlpReceiver } from '../support/receiver.js';
 import { KEY, ROOT } from './helpers.js';
 
 const APP = path.join(ROOT, 'test', 'fixtures', 'next-edge-app');
 const ROUTE = path.join(APP, 'app', 'api', 'chat', 'route.js');
-const NEXT_BIN = path.join(ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 let receiver: OtlpReceiver;
 let server: ChildProcess | undefined;
@@ -24,30 +23,7 @@ let log = '';
 let buildLog = '';
 
 function next(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [NEXT_BIN, ...args], {
-    cwd: APP,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NODE_ENV: 'production',
-      NEXT_TELEMETRY_DISABLED: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (log += d));
-  child.stderr!.on('data', (d: Buffer) => (log += d));
-  return child;
-}
-
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', resolve));
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  return runNext(ROOT, APP, args, env, (chunk) => (log += chunk));
 }
 
 beforeAll(async () => {
