@@ -10,7 +10,7 @@
 import { flush } from '../core/client.js';
 import { checkInvocationOptions, readOption, type InvocationOptions } from '../core/adapter-options.js';
 import { sharedSymbol } from '../core/global.js';
-import { extensionState } from '../core/lambda-extension.js';
+import { extensionState } from '../core/lambda-state.js';
 import { startInvocation } from '../core/lambda-invocation.js';
 import type { LambdaContextLike } from '../core/lambda-context.js';
 

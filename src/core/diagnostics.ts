@@ -4,7 +4,7 @@
  */
 import { initState, peekClient } from './client.js';
 import { peekConfiguration, redactKey, type BentoProtocol } from './config.js';
-import { extensionState, type LambdaDelivery } from './lambda-extension.js';
+import { extensionState, type LambdaDelivery } from './lambda-state.js';
 import { openCounts } from './open-spans.js';
 import { SDK_VERSION } from './version.js';
 import { listWarnings, type BentoWarning } from './warnings.js';

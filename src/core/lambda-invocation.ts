@@ -12,7 +12,8 @@
  * Node 24's exits): a `beforeExit` listener of our own delivers then.
  */
 import { flushBefore, openInvocation, type InvocationOptions, type OpenInvocation } from './invocation.js';
-import { claim, extensionState, heldForExport, release } from './lambda-extension.js';
+import { claim, heldForExport, release } from './lambda-extension.js';
+import { extensionState } from './lambda-state.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from './lambda-context.js';
 import { log } from './logger.js';
 
@@ -155,6 +156,9 @@ class Delivery implements LambdaInvocation {
     g[RUNTIME_BEFORE_EXIT] = parked;
     void flushed.then(() => {
       if (g[RUNTIME_BEFORE_EXIT] === parked) g[RUNTIME_BEFORE_EXIT] = runtimeListener;
+      // `beforeExit` fires again only if the loop had work since: a flush with nothing to send
+      // settles without any I/O, and the process would then exit without the runtime's answer.
+      setImmediate(() => undefined);
     });
   }
 }

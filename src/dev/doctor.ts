@@ -13,7 +13,7 @@ import {
 } from '../core/config.js';
 import { configFindings, isLoopbackHost } from '../core/config-warnings.js';
 import { BentoAuthError } from '../core/errors.js';
-import { extensionState } from '../core/lambda-extension.js';
+import { extensionState } from '../core/lambda-state.js';
 import { SDK_VERSION } from '../core/version.js';
 import { handlerCheck } from './doctor-handler.js';
 import { exportChecks, reachCheck } from './doctor-network.js';

@@ -138,7 +138,9 @@ async function recordData(): Promise<void> {
   });
   await danglingTrajectory();
   const result = await flush();
-  if (!result.ok) throw new Error(`flush failed: ${JSON.stringify(result)}`);
+  // The seed leaves one trajectory open on purpose (flush() then says so); nothing may be dropped.
+  if (result.dropped > 0 || (!result.ok && !/still open/.test(result.error ?? '')))
+    throw new Error(`flush failed: ${JSON.stringify(result)}`);
 }
 
 describe.skipIf(!haveChromium && !process.env.CI)('dashboard in chromium', () => {
