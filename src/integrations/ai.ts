@@ -16,14 +16,11 @@ import {
   RecordedSpan,
   type ToolCallOutput,
 } from './llm-span.js';
-import { withSystem } from './wrap-method.js';
+import { withSystem, list, obj, type Json } from './wrap-method.js';
 
 export type { IntegrationOptions as BentoTelemetryOptions } from './llm-span.js';
 
-type Json = Record<string, unknown>;
 type Event = Json & { callId?: unknown };
-const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** The operations SPEC §10 records; embeddings, reranking, speech... fire `onStart` too and are skipped. */
 const OPERATIONS = new Set(['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject']);

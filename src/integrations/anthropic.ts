@@ -13,13 +13,10 @@ import {
   type ToolCallOutput,
 } from './llm-span.js';
 import type { CallObserver } from './observe.js';
-import { str, withSystem, wrapDerived, wrapMethod, type CallRecipe } from './wrap-method.js';
+import { str, withSystem, wrapDerived, wrapMethod, type CallRecipe, list, obj, type Json } from './wrap-method.js';
 
 export type { IntegrationOptions as AnthropicOptions } from './llm-span.js';
 
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /**

@@ -12,13 +12,9 @@ import {
   type ToolCallOutput,
 } from './llm-span.js';
 import type { CallObserver } from './observe.js';
-import { str, withSystem, wrapDerived, wrapMethod, type CallRecipe } from './wrap-method.js';
+import { str, withSystem, wrapDerived, wrapMethod, type CallRecipe, list, obj } from './wrap-method.js';
 
 export type { IntegrationOptions as OpenAIOptions } from './llm-span.js';
-
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function chatUsage(usage: unknown): LlmResult {
   const u = obj(usage);

@@ -82,6 +82,11 @@ export function wrapDerived(client: object, rewrap: (derived: object) => void): 
 /** A string or `undefined`. */
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** A provider payload read defensively: any field may be missing or of another type. */
+export type Json = Record<string, unknown>;
+export const obj = (v: unknown): Json => (v !== null && typeof v === 'object' ? (v as Json) : {});
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
 /**
  * `input.value` as a JSON list of messages: the system prompt first, as a message, when the API
  * takes it apart, and a bare string prompt (the Responses API's `input: 'hi'`) as a user message.
