@@ -217,8 +217,11 @@ export class LambdaHarness {
       const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMillis);
       running.on('message', onMessage);
       running.on('exit', onExit);
-      running.send({ invocations: requests });
+      // Thaw first, then send: a child that was never frozen (a cold start) can run the batch,
+      // report and SIGSTOP itself before a SIGCONT sent after the batch arrives, which would
+      // then thaw it again and leave it running past its report.
       running.resume();
+      running.send({ invocations: requests });
     });
 
     if (ending.kind === 'settled') {
