@@ -1,12 +1,11 @@
 /**
- * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, serialized by OpenTelemetry's
- * own OTLP serializers (protobuf by default, JSON on request), with the behaviours a BentoLabs
- * endpoint needs: requests of bounded size (see encode.ts), JSON fallback after a 415, batch
- * splitting after a 413, an actionable message for 401/403, and an outcome record for `status()`.
+ * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, protobuf by default and JSON on
+ * request (otlp-proto.ts, otlp-json.ts), with the behaviours a BentoLabs endpoint needs: requests
+ * of bounded size (see encode.ts), JSON fallback after a 415, batch splitting after a 413, an
+ * actionable message for 401/403, and an outcome record for `status()`.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
@@ -14,6 +13,7 @@ import { ownLog, RateLimitedLog, type Log } from './logger.js';
 import { noteWarning } from './warnings.js';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
+import { protobufRejectedSpans } from './otlp-proto.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
 import { epochNow } from './timers.js';
@@ -268,14 +268,9 @@ export class BentoLabsTraceExporter implements SpanExporter {
   private partialRejections(outcome: SendOutcome, protocol: BentoProtocol): number {
     if (!outcome.body || outcome.body.length === 0) return 0;
     try {
-      let rejected: number;
-      let message: string | undefined;
-      if (protocol === 'http/json') ({ rejected, message } = jsonRejectedSpans(outcome.body));
-      else {
-        const response = ProtobufTraceSerializer.deserializeResponse(outcome.body);
-        rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
-        message = response.partialSuccess?.errorMessage;
-      }
+      const { rejected, message } = (protocol === 'http/json' ? jsonRejectedSpans : protobufRejectedSpans)(
+        outcome.body,
+      );
       if (rejected > 0)
         this.log.warn(
           `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`,
