@@ -11,206 +11,197 @@ import { groupSpans } from './otlp-json.js';
 
 const utf8 = new TextEncoder();
 
-/** A growing buffer with protobuf's wire types (varint 0, fixed64 1, length-delimited 2, fixed32 5). */
-class Writer {
-  buf = new Uint8Array(4096);
-  view = new DataView(this.buf.buffer);
-  at = 0;
+// The request being written: encoding is synchronous, so one module-level buffer serves every call
+// (plain functions over it minify to a third of a writer class's size).
+let buf = new Uint8Array(0);
+let view = new DataView(buf.buffer);
+let at = 0;
 
-  private room(n: number): void {
-    if (this.at + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+function room(n: number): void {
+  if (at + n <= buf.length) return;
+  const next = new Uint8Array(Math.max(buf.length * 2, at + n, 4096));
+  next.set(buf.subarray(0, at));
+  buf = next;
+  view = new DataView(next.buffer);
+}
+
+/** A non-negative integer (up to 2^53) as a varint. */
+function varint(v: number): void {
+  room(10);
+  while (v > 127) {
+    buf[at++] = (v % 128) | 128;
+    v = Math.floor(v / 128);
   }
+  buf[at++] = v;
+}
 
-  /** A non-negative integer (up to 2^53) as a varint. */
-  varint(v: number): void {
-    this.room(10);
-    while (v > 127) {
-      this.buf[this.at++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.at++] = v;
+/** Wire types: varint 0, fixed64 1, length-delimited 2, fixed32 5. */
+const tag = (field: number, wire: number) => varint(field * 8 + wire);
+
+/** A varint field, left out when 0 (proto3's default). */
+function uint(field: number, v: number): void {
+  if (!v) return;
+  tag(field, 0);
+  varint(v);
+}
+
+/** An int64 field: negative values as the 10-byte two's complement varint. */
+function int64(field: number, v: number): void {
+  tag(field, 0);
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+    varint(v);
+    return;
   }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
+  let big = BigInt.asUintN(64, BigInt(v));
+  room(10);
+  while (big > 127n) {
+    buf[at++] = Number(big & 127n) | 128;
+    big >>= 7n;
   }
+  buf[at++] = Number(big);
+}
 
-  /** An int64 field: negative values as the 10-byte two's complement varint. */
-  int64(field: number, v: number): void {
-    this.tag(field, 0);
-    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
-      this.varint(v);
-      return;
-    }
-    let big = BigInt.asUintN(64, BigInt(v));
-    this.room(10);
-    while (big > 127n) {
-      this.buf[this.at++] = Number(big & 127n) | 128;
-      big >>= 7n;
-    }
-    this.buf[this.at++] = Number(big);
+/** A fixed-size field: fixed32 (`size` 4), or fixed64/double (8) written by `write` at `at`. */
+function fixed(field: number, size: 4 | 8, write: () => void): void {
+  tag(field, size === 4 ? 5 : 1);
+  room(size);
+  write();
+  at += size;
+}
+
+const time = (field: number, t: HrTime) =>
+  fixed(field, 8, () => view.setBigUint64(at, BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]), true));
+
+/** Span and link flags: the sampled bit, and whether the parent/link is known to be remote. */
+const flags = (field: number, ctx: SpanContext, remote: boolean | undefined) =>
+  fixed(field, 4, () => view.setUint32(at, (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0), true));
+
+/**
+ * A length-delimited field written by `body`. One byte is reserved for the length; a body of
+ * 128 bytes or more is moved up to make room for its longer varint.
+ */
+function nested(field: number, body: () => void): void {
+  tag(field, 2);
+  room(1);
+  const start = ++at;
+  body();
+  const length = at - start;
+  if (length < 128) {
+    buf[start - 1] = length;
+    return;
   }
+  let extra = 0;
+  for (let v = length; v > 127; v = Math.floor(v / 128)) extra++;
+  room(extra);
+  buf.copyWithin(start + extra, start, at);
+  at = start - 1;
+  varint(length);
+  at += length;
+}
 
-  uint(field: number, v: number): void {
-    if (!v) return;
-    this.tag(field, 0);
-    this.varint(v);
-  }
+function raw(s: string): void {
+  room(s.length * 3);
+  at += utf8.encodeInto(s, buf.subarray(at)).written;
+}
 
-  fixed32(field: number, v: number): void {
-    this.tag(field, 5);
-    this.room(4);
-    this.view.setUint32(this.at, v, true);
-    this.at += 4;
-  }
+/** A string field, left out when empty. */
+function string(field: number, s: string | undefined): void {
+  if (s) nested(field, () => raw(s));
+}
 
-  time(field: number, t: HrTime): void {
-    this.tag(field, 1);
-    this.room(8);
-    this.view.setBigUint64(this.at, BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]), true);
-    this.at += 8;
-  }
-
-  double(field: number, v: number): void {
-    this.tag(field, 1);
-    this.room(8);
-    this.view.setFloat64(this.at, v, true);
-    this.at += 8;
-  }
-
-  /**
-   * A length-delimited field written by `body`. One byte is reserved for the length; a body of
-   * 128 bytes or more is moved up to make room for its longer varint.
-   */
-  nested(field: number, body: () => void): void {
-    this.tag(field, 2);
-    this.room(1);
-    const start = ++this.at;
-    body();
-    const length = this.at - start;
-    if (length < 128) {
-      this.buf[start - 1] = length;
-      return;
-    }
-    let extra = 0;
-    for (let v = length; v > 127; v = Math.floor(v / 128)) extra++;
-    this.room(extra);
-    this.buf.copyWithin(start + extra, start, this.at);
-    this.at = start - 1;
-    this.varint(length);
-    this.at += length;
-  }
-
-  string(field: number, s: string | undefined): void {
-    if (!s) return;
-    this.nested(field, () => this.raw(s));
-  }
-
-  /** Hex ids as bytes (an empty or missing id writes nothing). */
-  id(field: number, hex: string | undefined): void {
-    if (!hex) return;
-    this.nested(field, () => {
-      this.room(hex.length / 2);
-      for (let i = 0; i + 1 < hex.length; i += 2) this.buf[this.at++] = Number.parseInt(hex.slice(i, i + 2), 16);
+/** Hex ids as bytes (an empty or missing id writes nothing). */
+function id(field: number, hex: string | undefined): void {
+  if (hex)
+    nested(field, () => {
+      room(hex.length / 2);
+      for (let i = 0; i + 1 < hex.length; i += 2) buf[at++] = Number.parseInt(hex.slice(i, i + 2), 16);
     });
-  }
+}
 
-  /** AnyValue: string 1, bool 2, int 3, double 4, array 5. */
-  value(v: unknown): void {
-    if (typeof v === 'string') this.nested(1, () => this.raw(v));
-    else if (typeof v === 'boolean') {
-      this.tag(2, 0);
-      this.varint(v ? 1 : 0);
-    } else if (typeof v === 'number') {
-      if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) this.int64(3, v);
-      else this.double(4, v);
-    } else if (Array.isArray(v))
-      this.nested(5, () => {
-        for (const item of v) this.nested(1, () => this.value(item));
-      });
-  }
-
-  private raw(s: string): void {
-    this.room(s.length * 3);
-    this.at += utf8.encodeInto(s, this.buf.subarray(this.at)).written;
-  }
-
-  /** Repeated KeyValue { key 1, value 2 }. */
-  attributes(field: number, attributes: Attributes | undefined): void {
-    for (const key in attributes)
-      this.nested(field, () => {
-        this.string(1, key);
-        this.nested(2, () => this.value(attributes[key]));
-      });
-  }
-
-  /** Span and link flags: the sampled bit, and whether the parent/link is known to be remote. */
-  flags(field: number, ctx: SpanContext, remote: boolean | undefined): void {
-    this.fixed32(field, (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0));
-  }
-
-  span(s: ReadableSpan): void {
-    const ctx = s.spanContext();
-    const parent = s.parentSpanContext;
-    this.id(1, ctx.traceId);
-    this.id(2, ctx.spanId);
-    this.string(3, ctx.traceState?.serialize());
-    this.id(4, parent?.spanId);
-    this.string(5, s.name);
-    this.uint(6, s.kind + 1);
-    this.time(7, s.startTime);
-    this.time(8, s.endTime);
-    this.attributes(9, s.attributes);
-    this.uint(10, s.droppedAttributesCount);
-    for (const e of s.events)
-      this.nested(11, () => {
-        this.time(1, e.time);
-        this.string(2, e.name);
-        this.attributes(3, e.attributes);
-        this.uint(4, e.droppedAttributesCount ?? 0);
-      });
-    this.uint(12, s.droppedEventsCount);
-    for (const l of s.links)
-      this.nested(13, () => {
-        this.id(1, l.context.traceId);
-        this.id(2, l.context.spanId);
-        this.string(3, l.context.traceState?.serialize());
-        this.attributes(4, l.attributes);
-        this.uint(5, l.droppedAttributesCount ?? 0);
-        this.flags(6, l.context, l.context.isRemote);
-      });
-    this.uint(14, s.droppedLinksCount);
-    this.nested(15, () => {
-      this.string(2, s.status.message);
-      this.uint(3, s.status.code);
+/** AnyValue: string 1, bool 2, int 3, double 4, array 5. */
+function value(v: unknown): void {
+  if (typeof v === 'string') nested(1, () => raw(v));
+  else if (typeof v === 'boolean') {
+    tag(2, 0);
+    varint(v ? 1 : 0);
+  } else if (typeof v === 'number') {
+    if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) int64(3, v);
+    else fixed(4, 8, () => view.setFloat64(at, v, true));
+  } else if (Array.isArray(v))
+    nested(5, () => {
+      for (const item of v) nested(1, () => value(item));
     });
-    this.flags(16, ctx, parent?.isRemote);
-  }
+}
+
+/** Repeated KeyValue { key 1, value 2 }. */
+function attributes(field: number, attrs: Attributes | undefined): void {
+  for (const key in attrs)
+    nested(field, () => {
+      string(1, key);
+      nested(2, () => value(attrs[key]));
+    });
+}
+
+function span(s: ReadableSpan): void {
+  const ctx = s.spanContext();
+  const parent = s.parentSpanContext;
+  id(1, ctx.traceId);
+  id(2, ctx.spanId);
+  string(3, ctx.traceState?.serialize());
+  id(4, parent?.spanId);
+  string(5, s.name);
+  uint(6, s.kind + 1);
+  time(7, s.startTime);
+  time(8, s.endTime);
+  attributes(9, s.attributes);
+  uint(10, s.droppedAttributesCount);
+  for (const e of s.events)
+    nested(11, () => {
+      time(1, e.time);
+      string(2, e.name);
+      attributes(3, e.attributes);
+      uint(4, e.droppedAttributesCount ?? 0);
+    });
+  uint(12, s.droppedEventsCount);
+  for (const l of s.links)
+    nested(13, () => {
+      id(1, l.context.traceId);
+      id(2, l.context.spanId);
+      string(3, l.context.traceState?.serialize());
+      attributes(4, l.attributes);
+      uint(5, l.droppedAttributesCount ?? 0);
+      flags(6, l.context, l.context.isRemote);
+    });
+  uint(14, s.droppedLinksCount);
+  nested(15, () => {
+    string(2, s.status.message);
+    uint(3, s.status.code);
+  });
+  flags(16, ctx, parent?.isRemote);
 }
 
 /** An ExportTraceServiceRequest of `spans`, grouped by resource and instrumentation scope. */
 export function encodeProtobuf(spans: ReadableSpan[]): Uint8Array {
-  const w = new Writer();
+  at = 0;
   for (const [resource, scopes] of groupSpans(spans))
-    w.nested(1, () => {
-      w.nested(1, () => w.attributes(1, resource.attributes));
+    nested(1, () => {
+      nested(1, () => attributes(1, resource.attributes));
       for (const list of scopes)
-        w.nested(2, () => {
+        nested(2, () => {
           const scope = list[0]!.instrumentationScope;
-          w.nested(1, () => {
-            w.string(1, scope.name);
-            w.string(2, scope.version);
+          nested(1, () => {
+            string(1, scope.name);
+            string(2, scope.version);
           });
-          for (const s of list) w.nested(2, () => w.span(s));
-          w.string(3, scope.schemaUrl);
+          for (const s of list) nested(2, () => span(s));
+          string(3, scope.schemaUrl);
         });
-      w.string(3, resource.schemaUrl);
+      string(3, resource.schemaUrl);
     });
-  return w.buf.slice(0, w.at);
+  const body = buf.slice(0, at);
+  // A large batch leaves a large buffer: keep at most 1 MB of it for the next request.
+  if (buf.length > 1 << 20) buf = new Uint8Array(0);
+  return body;
 }
 
 /** One varint at `at`: its value (as a number) and where the next field starts. */

@@ -65,65 +65,72 @@ export class BentoSpan implements Span, ReadableSpan {
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
-  private count = 0;
+  #count = 0;
   /** Start on the monotonic clock, when the start time was not given. */
-  private readonly mono: number | undefined;
-  private readonly startMs: number;
+  readonly #mono: number | undefined;
+  readonly #startMs: number;
+
+  readonly #processor: SpanProcessor;
+  readonly #limits: SpanLimits;
+  readonly #context: SpanContext;
 
   constructor(
     owner: { resource: ReadableSpan['resource']; instrumentationScope: ReadableSpan['instrumentationScope'] },
-    private readonly processor: SpanProcessor,
-    private readonly limits: SpanLimits,
+    processor: SpanProcessor,
+    limits: SpanLimits,
     public name: string,
-    private readonly context: SpanContext,
+    context: SpanContext,
     readonly parentSpanContext: SpanContext | undefined,
     options: SpanOptions,
-    parentContext: Context | undefined,
+    parentContext: Context,
   ) {
+    this.#processor = processor;
+    this.#limits = limits;
+    this.#context = context;
     this.resource = owner.resource;
     this.instrumentationScope = owner.instrumentationScope;
     this.kind = options.kind ?? 0;
     if (options.startTime == null) {
-      this.mono = performance.now();
-      this.startMs = Date.now();
-    } else this.startMs = this.ms(options.startTime);
-    this.startTime = isHr(options.startTime) ? options.startTime : hr(this.startMs);
+      this.#mono = performance.now();
+      this.#startMs = Date.now();
+    } else this.#startMs = this.#ms(options.startTime);
+    this.startTime = isHr(options.startTime) ? options.startTime : hr(this.#startMs);
     if (options.links) this.addLinks(options.links);
     if (options.attributes) this.setAttributes(options.attributes);
-    processor.onStart(this, parentContext as Context);
+    processor.onStart(this, parentContext);
   }
 
   /** Epoch milliseconds of `time`; a number not past `performance.now()` is a monotonic time. */
-  private ms(time: TimeInput | undefined): number {
+  #ms(time: TimeInput | undefined): number {
     if (typeof time === 'number') return time <= performance.now() ? time + Date.now() - performance.now() : time;
     if (time instanceof Date) return time.getTime();
     if (isHr(time)) return time[0] * 1000 + time[1] / 1e6;
-    return this.mono === undefined ? Date.now() : this.startMs + performance.now() - this.mono;
+    return this.#mono === undefined ? Date.now() : this.#startMs + performance.now() - this.#mono;
   }
 
-  private time(time: TimeInput | undefined): HrTime {
-    return isHr(time) ? time : hr(this.ms(time));
+  #time(time: TimeInput | undefined): HrTime {
+    return isHr(time) ? time : hr(this.#ms(time));
   }
 
   spanContext(): SpanContext {
-    return this.context;
+    return this.#context;
   }
 
-  private cut<T extends AttributeValue>(value: T): T {
-    const limit = this.limits.attributeValueLengthLimit;
+  #cut<T extends AttributeValue>(value: T): T {
+    const limit = this.#limits.attributeValueLengthLimit;
     const one = (v: unknown) => (typeof v === 'string' && v.length > limit ? v.slice(0, limit) : v);
     return (Array.isArray(value) ? value.map(one) : one(value)) as T;
   }
 
   /** Valid, length-cut attributes, at most `PER_ITEM_LIMIT`; the rest counted as dropped. */
-  private bounded(attributes: Attributes | undefined): { attributes: Attributes; droppedAttributesCount: number } {
+  #bounded(attributes: Attributes | undefined): { attributes: Attributes; droppedAttributesCount: number } {
     const out: Attributes = {};
     let n = 0;
     let dropped = 0;
     for (const key in attributes ?? {}) {
       const value = attributes?.[key];
       if (!Object.hasOwn(attributes ?? {}, key) || !key || value == null || !validValue(value)) continue;
-      if (n++ < PER_ITEM_LIMIT) out[key] = this.cut(value);
+      if (n++ < PER_ITEM_LIMIT) out[key] = this.#cut(value);
       else dropped++;
     }
     return { attributes: out, droppedAttributesCount: dropped };
@@ -132,10 +139,10 @@ export class BentoSpan implements Span, ReadableSpan {
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (value == null || this.ended || !key || !validValue(value)) return this;
     const fresh = !Object.hasOwn(this.attributes, key);
-    if (fresh && this.count >= this.limits.attributeCountLimit) this.droppedAttributesCount++;
+    if (fresh && this.#count >= this.#limits.attributeCountLimit) this.droppedAttributesCount++;
     else {
-      this.attributes[key] = this.cut(value);
-      if (fresh) this.count++;
+      this.attributes[key] = this.#cut(value);
+      if (fresh) this.#count++;
     }
     return this;
   }
@@ -151,11 +158,11 @@ export class BentoSpan implements Span, ReadableSpan {
       if (!isTime(time)) time = attributesOrTime;
       attributesOrTime = undefined;
     }
-    if (this.events.length >= this.limits.eventCountLimit) {
+    if (this.events.length >= this.#limits.eventCountLimit) {
       this.events.shift();
       this.droppedEventsCount++;
     }
-    this.events.push({ name, time: this.time(time), ...this.bounded(attributesOrTime) });
+    this.events.push({ name, time: this.#time(time), ...this.#bounded(attributesOrTime) });
     return this;
   }
 
@@ -165,7 +172,7 @@ export class BentoSpan implements Span, ReadableSpan {
       this.links.shift();
       this.droppedLinksCount++;
     }
-    const { attributes, droppedAttributesCount } = this.bounded(link.attributes);
+    const { attributes, droppedAttributesCount } = this.#bounded(link.attributes);
     this.links.push({
       context: link.context,
       ...(Object.keys(attributes).length > 0 && { attributes }),
@@ -195,7 +202,7 @@ export class BentoSpan implements Span, ReadableSpan {
 
   end(endTime?: TimeInput): void {
     if (this.ended) return;
-    let end = this.time(endTime);
+    let end = this.#time(endTime);
     let s = end[0] - this.startTime[0];
     let ns = end[1] - this.startTime[1];
     if (ns < 0) {
@@ -209,7 +216,7 @@ export class BentoSpan implements Span, ReadableSpan {
     this.endTime = end;
     this.duration = [s, ns];
     this.ended = true;
-    this.processor.onEnd(this);
+    this.#processor.onEnd(this);
   }
 
   isRecording(): boolean {

@@ -4,7 +4,7 @@
  * bundle for one always-on sampler and one processor). Spans are OpenTelemetry-shaped
  * (`span.ts`): any `SpanProcessor`/`SpanExporter` reads them as `ReadableSpan`s.
  */
-import { trace, type Context, type Span, type SpanOptions } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Span, type SpanOptions } from '@opentelemetry/api';
 import type { SpanProcessor } from './otel-types.js';
 import { BentoSpan, type SpanLimits } from './span.js';
 
@@ -22,25 +22,33 @@ export class BentoTracer {
   readonly resource: { readonly attributes: Record<string, string> };
   readonly instrumentationScope: { readonly name: string; readonly version: string };
 
+  readonly #processor: SpanProcessor;
+  readonly #limits: SpanLimits;
+
   constructor(
-    private readonly processor: SpanProcessor,
-    private readonly limits: SpanLimits,
+    processor: SpanProcessor,
+    limits: SpanLimits,
     attributes: Record<string, string>,
     name: string,
     version: string,
   ) {
+    this.#processor = processor;
+    this.#limits = limits;
     this.resource = { attributes };
     this.instrumentationScope = { name, version };
   }
 
-  /** Starts a span whose parent is the span in `ctx` (if valid), sampled and recording. */
-  startSpan(name: string, options: SpanOptions = {}, ctx?: Context): Span {
-    const parent = ctx && trace.getSpanContext(ctx);
-    const valid = parent && trace.isSpanContextValid(parent) ? parent : undefined;
+  /**
+   * Starts a span, sampled and recording, as a child of `parentSpan` (one of ours) or as the root
+   * of a new trace. The parent is passed directly, not through an OpenTelemetry context: no span of
+   * the host's can become our parent, and the bundle needs none of `@opentelemetry/api`'s trace API.
+   */
+  startSpan(name: string, options: SpanOptions = {}, parentSpan?: Span): Span {
+    const valid = parentSpan?.spanContext();
     return new BentoSpan(
       this,
-      this.processor,
-      this.limits,
+      this.#processor,
+      this.#limits,
       name,
       {
         traceId: valid?.traceId ?? randomId(16),
@@ -50,11 +58,11 @@ export class BentoTracer {
       },
       valid,
       options,
-      ctx,
+      ROOT_CONTEXT,
     );
   }
 
   shutdown(): Promise<void> {
-    return this.processor.shutdown();
+    return this.#processor.shutdown();
   }
 }
