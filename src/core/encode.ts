@@ -16,6 +16,7 @@ import type { BentoProtocol } from './config.js';
 import type { ReadableSpan } from './otel-types.js';
 import { joinJsonParts, resourceSpansJson } from './otlp-json.js';
 import { encodeProtobuf } from './otlp-proto.js';
+import { runSoon } from './timers.js';
 
 export const CONTENT_TYPE: Record<BentoProtocol, string> = {
   'http/protobuf': 'application/x-protobuf',
@@ -82,9 +83,8 @@ export function takeBySize(
 
 /** Lets timers, I/O and the host's requests run between two slices of a large batch. */
 export function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  );
+  // Real timers: under a host's fake timers a faked setImmediate would stall the export.
+  return new Promise((resolve) => runSoon(resolve));
 }
 
 function encodeSlice(spans: ReadableSpan[], protocol: BentoProtocol): Uint8Array | string {

@@ -3,6 +3,7 @@
  * through here so that `logLevel: 'silent'` really is silent and a custom `logger` sees it all.
  */
 import { globalSlotProblem, shared } from './global.js';
+import { epochNow, realClearTimeout, realSetTimeout, type Timer, unref } from './timers.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -103,7 +104,7 @@ export function resetOnce(): void {
 export class RateLimitedLog {
   #pending = 0;
   #lastLogAt = 0;
-  #trailing: ReturnType<typeof setTimeout> | undefined;
+  #trailing: Timer | undefined;
   readonly #level: Exclude<LogLevel, 'silent'>;
   readonly #intervalMillis: number;
   readonly #format: (count: number) => string;
@@ -127,17 +128,19 @@ export class RateLimitedLog {
 
   hit(count = 1): void {
     this.#pending += count;
-    const wait = this.#intervalMillis - (Date.now() - this.#lastLogAt);
+    const wait = this.#intervalMillis - (epochNow() - this.#lastLogAt);
     if (wait <= 0) {
       this.#report();
       return;
     }
-    this.#trailing ??= setTimeout(() => {
-      this.#trailing = undefined;
-      if (this.#pending > 0) this.#report();
-    }, wait);
-    // Never keep a process alive for a log line.
-    this.#trailing.unref?.();
+    // Real time (a host's fake timers would hold the count back), and never keeping a process
+    // alive for a log line.
+    this.#trailing ??= unref(
+      realSetTimeout(() => {
+        this.#trailing = undefined;
+        if (this.#pending > 0) this.#report();
+      }, wait),
+    );
   }
 
   /**
@@ -146,14 +149,14 @@ export class RateLimitedLog {
    */
   close(): void {
     if (this.#pending > 0) this.#report();
-    if (this.#trailing) clearTimeout(this.#trailing);
+    if (this.#trailing) realClearTimeout(this.#trailing);
     this.#trailing = undefined;
   }
 
   #report(): void {
-    if (this.#trailing) clearTimeout(this.#trailing);
+    if (this.#trailing) realClearTimeout(this.#trailing);
     this.#trailing = undefined;
-    this.#lastLogAt = Date.now();
+    this.#lastLogAt = epochNow();
     const n = this.#pending;
     this.#pending = 0;
     const message = this.#format(n);

@@ -11,11 +11,9 @@
  * Runs the built dist (`npx tsup` first) on the Node.js that runs the tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { KEY, useReceiverForChildren } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/signal-host.mjs', import.meta.url));
@@ -24,16 +22,7 @@ const fixture = fileURLToPath(new URL('../fixtures/core/signal-host.mjs', import
 const HUNG_AFTER_MILLIS = 12_000;
 const NODE = process.env.BENTOLABS_SIGNALS_NODE ?? process.execPath;
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`))
-    throw new Error('dist/ is missing: run `npx tsup` before this test');
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.clear());
+const receiver = useReceiverForChildren();
 
 interface Ending {
   code: number | null;
