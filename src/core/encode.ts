@@ -12,11 +12,10 @@
  *   So no synchronous block is longer than encoding one slice (or one span larger than a slice).
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BentoProtocol } from './config.js';
 import type { ReadableSpan } from './otel-types.js';
 import { joinJsonParts, resourceSpansJson } from './otlp-json.js';
+import { encodeProtobuf } from './otlp-proto.js';
 import { runSoon } from './timers.js';
 
 export const CONTENT_TYPE: Record<BentoProtocol, string> = {
@@ -89,9 +88,7 @@ export function yieldToLoop(): Promise<void> {
 }
 
 function encodeSlice(spans: ReadableSpan[], protocol: BentoProtocol): Uint8Array | string {
-  return protocol === 'http/json'
-    ? resourceSpansJson(spans)
-    : (ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]) ?? new Uint8Array(0));
+  return protocol === 'http/json' ? resourceSpansJson(spans) : encodeProtobuf(spans);
 }
 
 /** One request body for `spans`, encoded slice by slice with the event loop running in between. */
