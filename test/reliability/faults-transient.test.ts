@@ -17,6 +17,8 @@ interface TransientCase {
   delivered: boolean;
   /** Requests of the first round, in order of their answers. */
   statuses: number[];
+  /** The one warning a delivered case logs, if any. */
+  warning?: RegExp;
 }
 
 const transient: TransientCase[] = [
@@ -45,7 +47,13 @@ const transient: TransientCase[] = [
     statuses: [413, 200, 200],
   },
   // 415 -> resent as JSON, and JSON from now on.
-  { name: 'HTTP 415 once', fault: { kind: 'status', status: 415, times: 1 }, delivered: true, statuses: [415, 200] },
+  {
+    name: 'HTTP 415 once',
+    fault: { kind: 'status', status: 415, times: 1 },
+    delivered: true,
+    statuses: [415, 200],
+    warning: /answered 415 to protobuf; sending OTLP JSON from now on/,
+  },
   // Final answers: not retried, even though the next request would have worked.
   { name: 'HTTP 500 once', fault: { kind: 'status', status: 500, times: 1 }, delivered: false, statuses: [500] },
   { name: 'HTTP 401 once', fault: { kind: 'status', status: 401, times: 1 }, delivered: false, statuses: [401] },
@@ -54,7 +62,10 @@ const transient: TransientCase[] = [
 
 describe('transient faults (times: 1)', () => {
   for (const c of transient) {
-    it(`${c.name}: ${c.delivered ? 'delivered after retry, nothing logged' : 'not retried, dropped and counted'}`, async () => {
+    const outcome = c.delivered
+      ? `delivered after retry, ${c.warning ? 'one warning' : 'nothing logged'}`
+      : 'not retried, dropped and counted';
+    it(`${c.name}: ${outcome}`, async () => {
       t.start();
       t.receiver.setFault(c.fault);
       const { result, requests } = await t.round();
@@ -62,7 +73,8 @@ describe('transient faults (times: 1)', () => {
       if (c.delivered) {
         expect(result).toEqual({ ok: true, exported: SPANS_PER_ROUND, dropped: 0 });
         expect(t.receiver.spans).toHaveLength(SPANS_PER_ROUND);
-        expect(t.logger.at('warn')).toEqual([]);
+        if (c.warning) expect(t.logger.at('warn')).toEqual([expect.stringMatching(c.warning)]);
+        else expect(t.logger.at('warn')).toEqual([]);
         expect(t.logger.at('error')).toEqual([]);
       } else {
         expect(result).toMatchObject({ ok: false, exported: 0, dropped: SPANS_PER_ROUND });
@@ -101,7 +113,7 @@ describe('transient faults (times: 1)', () => {
     expectConserved(t.receiver.spans.length);
   });
 
-  it('the endpoint refuses protobuf (reject-protobuf): resent as JSON, delivered, JSON kept, logged once at info', async () => {
+  it('the endpoint refuses protobuf (reject-protobuf): resent as JSON, delivered, JSON kept, one warning', async () => {
     t.start();
     t.receiver.setFault({ kind: 'reject-protobuf' });
     const first = await t.round();
@@ -113,8 +125,9 @@ describe('transient faults (times: 1)', () => {
     const second = await t.round();
     expect(second.requests.map((r) => [r.encoding, r.status])).toEqual([['json', 200]]);
     expect(status().protocol).toBe('http/json');
-    expect(t.logger.matching('info', /answered 415 to protobuf/)).toHaveLength(1);
-    expect(t.logger.at('warn')).toEqual([]);
+    expect(t.logger.matching('warn', /answered 415 to protobuf/)).toHaveLength(1);
+    expect(status().warnings.filter((w) => w.code === 'json_fallback')).toHaveLength(1);
+    expect(t.logger.at('warn')).toHaveLength(1);
     expectConserved(t.receiver.spans.length);
   });
 
