@@ -233,7 +233,9 @@ export class BentoLabsTraceExporter implements SpanExporter {
       this.#protocol = 'http/json';
       // At warn and in status().warnings: each new process (every Lambda cold start) pays one
       // refused request before switching, which the user can avoid.
-      const message = `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on. Set protocol: 'http/json' (BENTOLABS_PROTOCOL) to skip the refused request in new processes.`;
+      const message =
+        `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on. ` +
+        "Set protocol: 'http/json' (BENTOLABS_PROTOCOL) to skip the refused request in new processes.";
       this.log.once('warn', `json-fallback:${this.options.tracesUrl}`, message);
       noteWarning('json_fallback', message);
       return this.#deliver(spans, offset, tally, hold);
