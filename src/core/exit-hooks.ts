@@ -16,17 +16,33 @@
  *   someone else listens, ours is removed and the process behaves exactly as without the SDK; when
  *   the last other listener goes (a `once` handler firing, signal-exit unloading before it
  *   re-raises), ours is back before the next signal can arrive, so a re-raised signal is flushed
- *   too. Spans are then delivered where the process goes down anyway: by a signal, or by ending
- *   on its own (`beforeExit`). A host handler that ends with `process.exit()` must `await flush()`
- *   first (the `exit` hook says how many spans that cost otherwise).
+ *   too. While others listen, an *observer* stands first in line instead: when a signal comes it
+ *   takes itself out before anyone counts listeners, starts a bounded flush (so a host handler
+ *   that ends with `process.exit()` a little later finds the spans delivered) and comes back once
+ *   the dispatch is over. It never decides anything: no re-raise, no spans ended (the host may
+ *   well keep running). What a `process.exit()` still cuts short, the `exit` hook reports.
  */
 import { crashing, exited, exitingNaturally, exitingOnSignal, newExitState } from './exit-report.js';
+import { shared } from './global.js';
 import { log } from './logger.js';
 import type { BentoLabsSpanProcessor } from './processor.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 const FLUSH_ONLY = Symbol.for('@bentolabs/sdk.flush-only-signal-listener');
+
+// In the global slot: the Lambda extension (possibly another copy of this module) re-raises too.
+const reraised = shared('reraisedSignals', () => new Set<string>());
+
+/**
+ * Re-raises `signal` after a flush-only listener has flushed for it: a listener of ours that
+ * catches it then lets the process die at once instead of flushing again (the Lambda extension's
+ * 300 ms SIGTERM flush was followed by a second one of up to `exitFlushTimeoutMillis`).
+ */
+export function reraise(signal: NodeJS.Signals): void {
+  reraised.add(signal);
+  process.kill(process.pid, signal);
+}
 
 /**
  * Tags a signal listener of ours that only flushes and re-raises: it never decides the process's
@@ -71,7 +87,7 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
 
   const die = (signal: NodeJS.Signals) => {
     detach();
-    process.kill(process.pid, signal);
+    reraise(signal);
   };
   // Set while ours was attached from inside the dispatch of a signal (a host's `once` listener
   // removing itself as it runs): Deno, unlike Node, also calls listeners added during that dispatch,
@@ -81,36 +97,67 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
   const onSignal = (signal: NodeJS.Signals) => {
     if (attachedMidDispatch) return;
     // A second signal while flushing: without the SDK the first one would already have ended it.
-    if (dying) return die(signal);
+    // A signal re-raised after a flush (the Lambda extension's) has had its flush.
+    if (dying || reraised.has(signal)) return die(signal);
     dying = true;
     void exitingOnSignal(processor, signalBudget, exit)
       .catch(() => undefined)
       .finally(() => die(signal));
   };
 
+  // While others listen: first in line, out of the way before anyone counts listeners, back after
+  // the dispatch (a microtask runs once every listener of this dispatch has been called).
+  // Not put back during the dispatch: the listeners after it (signal-exit) count the others.
+  // Not on Deno: its dispatch walks the live listener list, so an observer taking itself out made
+  // it skip the next listener (signal-exit never ran and the process hung); there, a host that
+  // listens to a signal gets no flush from it (beforeExit and the exit report still apply).
+  const observe = !('Deno' in globalThis);
+  const observers = {} as Record<Signal, () => void>;
+  const dispatching = new Set<Signal>();
+  for (const signal of SIGNALS) {
+    observers[signal] = () => {
+      dispatching.add(signal);
+      process.off(signal, observers[signal]);
+      void processor.flush(signalBudget).catch(() => undefined);
+      queueMicrotask(() => {
+        dispatching.delete(signal);
+        reconcile(signal);
+      });
+    };
+    markFlushOnly(observers[signal]);
+  }
+  const isOurs = (l: unknown) => l === onSignal || Object.values(observers).includes(l as () => void);
+
   markFlushOnly(onSignal);
-  const othersListen = (signal: Signal) => process.listeners(signal).some((l) => l !== onSignal);
+  const othersListen = (signal: Signal) => process.listeners(signal).some((l) => !isOurs(l));
   const reconcile = (signal: Signal) => {
     if (detached || dying) return;
-    const ours = process.listeners(signal).includes(onSignal);
+    const listening = process.listeners(signal);
+    const ours = listening.includes(onSignal);
+    const observing = listening.includes(observers[signal]);
+    // Each change adds before it removes: a signal with no listener at all would kill the process.
     if (othersListen(signal)) {
+      if (observe && !observing && !dispatching.has(signal)) process.prependListener(signal, observers[signal]);
       if (ours) process.off(signal, onSignal);
-    } else if (!ours) {
+      return;
+    }
+    if (!ours) {
       process.on(signal, onSignal);
       attachedMidDispatch = true;
       queueMicrotask(() => {
         attachedMidDispatch = false;
       });
     }
+    if (observing) process.off(signal, observers[signal]);
   };
   const onNewListener = (event: string | symbol, listener: unknown) => {
-    if (!isOurSignal(event) || listener === onSignal) return;
+    if (!isOurSignal(event) || isOurs(listener)) return;
     // Not now: Node emits `newListener` before adding the listener, and removing ours at this point
     // (the last one) would stop Node's signal watcher without it being started again for theirs.
     queueMicrotask(() => reconcile(event));
   };
   const onRemoveListener = (event: string | symbol, listener: unknown) => {
-    if (!isOurSignal(event) || listener === onSignal) return;
+    if (!isOurSignal(event) || isOurs(listener)) return;
     // Now: signal-exit removes its listeners and re-raises the signal in the same breath.
     reconcile(event);
   };
@@ -123,7 +170,10 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
     process.off('beforeExit', onBeforeExit);
     process.off('exit', onExit);
     process.off('uncaughtExceptionMonitor', onCrash);
-    for (const signal of SIGNALS) process.off(signal, onSignal);
+    for (const signal of SIGNALS) {
+      process.off(signal, onSignal);
+      process.off(signal, observers[signal]);
+    }
   };
 
   try {

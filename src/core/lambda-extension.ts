@@ -10,7 +10,7 @@
  * preload, `@bentolabs/sdk/lambda/register`, or the ESM `@bentolabs/sdk/lambda` entry) and the
  * wrapper (possibly the CommonJS build) can be two copies of this module in one process.
  */
-import { isFlushOnly, markFlushOnly } from './exit-hooks.js';
+import { isFlushOnly, markFlushOnly, reraise } from './exit-hooks.js';
 import { withoutHostTracing } from './host-context.js';
 import * as http from 'node:http';
 import { extensionState, type ExtensionState, type Held } from './lambda-state.js';
@@ -213,7 +213,7 @@ function watchSigterm(state: ExtensionState): void {
     const bounded = new Promise<void>((resolve) => setTimeout(resolve, SIGTERM_FLUSH_MILLIS).unref());
     void Promise.race([Promise.all(flushes), bounded]).then(() => {
       if (process.listeners(signal).some((l) => !isFlushOnly(l))) return;
-      process.kill(process.pid, signal);
+      reraise(signal);
     });
   };
   markFlushOnly(onTerm);
