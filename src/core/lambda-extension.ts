@@ -16,6 +16,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import * as http from 'node:http';
 import { extensionState, type ExtensionState, type Held } from './lambda-state.js';
 import { lambdaEnvironment } from './config.js';
+import { epochNow, realClearTimeout, realSetTimeout, unref } from './timers.js';
 
 const EXTENSION_NAME = 'bentolabs';
 const REGISTER_TIMEOUT_MILLIS = 2000;
@@ -28,6 +29,8 @@ const CLAIM_TIMEOUT_MILLIS = 250;
  * emulator that never sends them costs this once).
  */
 const INVOKE_GRACE_MILLIS = { first: 100, seen: 1000 };
+const grace = (state: ExtensionState): number =>
+  state.invokesSeen > 0 ? INVOKE_GRACE_MILLIS.seen : INVOKE_GRACE_MILLIS.first;
 const SIGTERM_FLUSH_MILLIS = 300;
 
 /**
@@ -94,7 +97,7 @@ async function eventLoop(state: ExtensionState, api: string, id: string): Promis
     if (event.eventType === 'INVOKE' && typeof event.requestId === 'string') {
       state.invokeMissing = false;
       state.invokesSeen += 1;
-      await hold(state, event.requestId, typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 1000);
+      await hold(state, event.requestId, typeof event.deadlineMs === 'number' ? event.deadlineMs : epochNow() + 1000);
     } else if (event.eventType === 'SHUTDOWN') return;
   }
 }
@@ -123,12 +126,13 @@ function wakeAll(held: Held): void {
 async function hold(state: ExtensionState, requestId: string, deadlineMs: number): Promise<void> {
   const held = entry(state, requestId);
   held.seen = true;
+  stopKeepAlive(held);
   wakeAll(held);
   if (state.wrappers > 0 && !held.released) {
     await new Promise<void>((resolve) => {
       const finish = (): void => {
-        clearTimeout(unclaimed);
-        clearTimeout(deadline);
+        realClearTimeout(unclaimed);
+        realClearTimeout(deadline);
         resolve();
       };
       const check = (): void => {
@@ -136,14 +140,17 @@ async function hold(state: ExtensionState, requestId: string, deadlineMs: number
         else held.wake.push(check);
       };
       // An unwrapped handler never claims its request; the deadline bounds everything else.
-      const unclaimed = setTimeout(() => !held.claimed && finish(), CLAIM_TIMEOUT_MILLIS);
-      const deadline = setTimeout(finish, Math.max(0, deadlineMs - Date.now()));
-      unclaimed.unref();
-      deadline.unref();
+      const unclaimed = unref(realSetTimeout(() => !held.claimed && finish(), CLAIM_TIMEOUT_MILLIS));
+      const deadline = unref(realSetTimeout(finish, Math.max(0, deadlineMs - epochNow())));
       check();
     });
   }
   state.requests.delete(requestId);
+}
+
+function stopKeepAlive(held: Held): void {
+  if (held.keepAlive !== undefined) realClearTimeout(held.keepAlive);
+  held.keepAlive = undefined;
 }
 
 /** A wrapped handler starts running `requestId`. */
@@ -153,38 +160,61 @@ export function claim(requestId: string): void {
   const held = entry(state, requestId);
   held.claimed = true;
   wakeAll(held);
+  // The answer waits for this request's INVOKE event (see heldForExport), and so does an answer
+  // given by the event loop draining (Node 22): the loop is kept alive until the event is read, or
+  // the grace is over.
+  if (!held.seen && !state.invokeMissing) {
+    held.keepAlive = realSetTimeout(() => (held.keepAlive = undefined), grace(state));
+  }
+}
+
+function missing(state: ExtensionState): void {
+  state.invokeMissing = true;
+  state.reason =
+    'registered, but no INVOKE event arrived for an invocation (an emulator that does not send them?): flushing before each response';
 }
 
 /**
- * Whether the extension holds the freeze for `requestId`, so its spans may be exported after the
- * response. Waits a little for an INVOKE event not read yet (see INVOKE_GRACE_MILLIS).
+ * Whether the extension holds the freeze for `requestId` until it is released, so the answer may
+ * go to the runtime now and the spans be exported after it: `undefined` while that is not known yet
+ * (its INVOKE event not read yet).
+ */
+export function holdsFreeze(requestId: string | undefined): boolean | undefined {
+  const state = extensionState();
+  if (!state.registered || requestId === undefined || state.invokeMissing) return false;
+  const held = state.requests.get(requestId);
+  if (!held?.claimed || held.released) return false;
+  return held.seen ? true : undefined;
+}
+
+/**
+ * `holdsFreeze`, waiting for the INVOKE event where that is not known yet, at most
+ * INVOKE_GRACE_MILLIS; without it, INVOKE is taken as missing until the next one arrives.
  */
 export async function heldForExport(requestId: string | undefined): Promise<boolean> {
+  const known = holdsFreeze(requestId);
+  if (known !== undefined) return known;
   const state = extensionState();
-  if (!state.registered || requestId === undefined) return false;
-  const held = state.requests.get(requestId);
-  if (held?.seen) return !held.released;
-  if (state.invokeMissing) return false;
-  const h = entry(state, requestId);
+  const held = entry(state, requestId as string);
   const seen = await new Promise<boolean>((resolve) => {
-    const grace = state.invokesSeen > 0 ? INVOKE_GRACE_MILLIS.seen : INVOKE_GRACE_MILLIS.first;
-    const timer = setTimeout(() => resolve(false), grace);
+    const timer = realSetTimeout(() => resolve(false), grace(state));
     const check = (): void => {
-      if (!h.seen) {
-        h.wake.push(check);
+      if (!held.seen) {
+        held.wake.push(check);
         return;
       }
-      clearTimeout(timer);
+      realClearTimeout(timer);
       resolve(true);
     };
     check();
   });
-  if (!seen) {
-    state.invokeMissing = true;
-    state.reason =
-      'registered, but no INVOKE event arrived for an invocation (an emulator that does not send them?): flushing before each response';
-  }
-  return seen;
+  if (!seen) missing(state);
+  return seen && !held.released;
+}
+
+/** The event loop drained (Node 22 answers then) with `holdsFreeze` still undecided: INVOKE is missing. */
+export function invokeOverdue(): void {
+  missing(extensionState());
 }
 
 /** The wrapper is done with `requestId`: the extension may ask for the next event. */
@@ -198,6 +228,7 @@ export function release(requestId: string | undefined): void {
     return;
   }
   held.released = true;
+  stopKeepAlive(held);
   wakeAll(held);
 }
 
@@ -211,7 +242,7 @@ function watchSigterm(state: ExtensionState): void {
   if (typeof process.once !== 'function') return;
   const onTerm = (signal: NodeJS.Signals): void => {
     const flushes = [...state.flushers].map((flush) => flush(SIGTERM_FLUSH_MILLIS).catch(() => undefined));
-    const bounded = new Promise<void>((resolve) => setTimeout(resolve, SIGTERM_FLUSH_MILLIS).unref());
+    const bounded = new Promise<void>((resolve) => unref(realSetTimeout(resolve, SIGTERM_FLUSH_MILLIS)));
     void Promise.race([Promise.all(flushes), bounded]).then(() => {
       if (process.listeners(signal).some((l) => !isFlushOnly(l))) return;
       process.kill(process.pid, signal);
@@ -256,11 +287,11 @@ function request(
         if (options.timeoutMillis === undefined) req.on('socket', (socket) => socket.unref());
         req.on('error', reject);
         if (options.timeoutMillis !== undefined) {
-          const timer = setTimeout(
+          const timer = realSetTimeout(
             () => req.destroy(new Error(`no answer within ${options.timeoutMillis} ms`)),
             options.timeoutMillis,
           );
-          req.on('close', () => clearTimeout(timer));
+          req.on('close', () => realClearTimeout(timer));
         }
         req.end(options.body);
       }),

@@ -17,6 +17,8 @@ export interface Held {
   /** The wrapper is done with the request (exported, or flushed inline). */
   released: boolean;
   wake: Array<() => void>;
+  /** Keeps the event loop alive while the first invocation waits for its INVOKE event. */
+  keepAlive?: ReturnType<typeof setTimeout>;
 }
 
 export interface ExtensionState {

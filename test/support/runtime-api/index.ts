@@ -38,6 +38,12 @@ export interface SandboxOptions {
   env?: Record<string, string>;
   /** Lambda Managed Instances: nothing freezes; an invocation ends with its response. */
   managed?: boolean;
+  /**
+   * INVOKE events reach the extensions this much after the runtime got its event. Lambda does not
+   * order the two answers; a process busy elsewhere reads its extension's one a few turns later.
+   * @default 0
+   */
+  invokeDelayMillis?: number;
 }
 
 export interface InvokeRecord {
@@ -210,18 +216,24 @@ export class LambdaSandbox {
       });
       runtime.end(body);
       if (this.options.extensions !== 'no-invoke') {
+        const delay = this.options.invokeDelayMillis ?? 0;
         for (const extension of this.extensions) {
+          // Taken at once: an extension handed its INVOKE is not waiting in `next`, even while the
+          // event is still on its way.
           const waiting = extension.waiting;
           extension.waiting = undefined;
-          waiting?.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              eventType: 'INVOKE',
-              deadlineMs: deadline,
-              requestId,
-              invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:emulated-function',
-              tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-0-0;Sampled=0' },
-            }),
-          );
+          const send = () =>
+            waiting?.writeHead(200, { 'content-type': 'application/json' }).end(
+              JSON.stringify({
+                eventType: 'INVOKE',
+                deadlineMs: deadline,
+                requestId,
+                invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:emulated-function',
+                tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-0-0;Sampled=0' },
+              }),
+            );
+          if (delay > 0) setTimeout(send, delay);
+          else send();
         }
       }
     });
