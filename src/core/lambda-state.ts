@@ -31,6 +31,8 @@ export interface ExtensionState {
   invokeMissing: boolean;
   /** INVOKE events received so far. */
   invokesSeen: number;
+  /** A request answered before its INVOKE event was read, until that event arrives. */
+  unconfirmed?: string;
   wrappers: number;
   requests: Map<string, Held>;
   /** Flushes of the SDK copies in this process, for the final flush on SIGTERM. */
