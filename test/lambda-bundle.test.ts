@@ -62,6 +62,27 @@ describe('examples/lambda bundle', { timeout: 30_000 }, () => {
     expect(inputs.filter((i) => FORBIDDEN.test(i))).toEqual([]);
     expect(inputs.filter((i) => /^dist\/(middy|express|next)\.js$/.test(i))).toEqual([]);
   });
+
+  test('keeps the Lambda extension registration (delivery after the response) when bundled as sam build does', async () => {
+    // Resolved as in a user's project: through examples/lambda/node_modules and the package's
+    // `exports`, with its `sideEffects: false`. 0.2.0 reached the registration through a bare
+    // import, which esbuild drops from such a package: every invocation then flushed inline.
+    const result = await build({
+      entryPoints: [path.join(EXAMPLE, 'src', 'handler.ts')],
+      absWorkingDir: EXAMPLE,
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    const text = result.outputFiles[0]?.text ?? '';
+    expect(text).toContain('@opentelemetry'); // the SDK really is in it
+    expect(text).toContain('/2020-01-01/extension/register');
+    expect(text).toContain('Lambda-Extension-Name');
+  });
 });
 
 describe.skipIf(process.platform === 'win32')('examples/lambda under the Lambda harness', { timeout: 30_000 }, () => {

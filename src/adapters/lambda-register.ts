@@ -10,4 +10,14 @@
  */
 import { registerExtension } from '../core/lambda-extension.js';
 
-await registerExtension();
+const registration = registerExtension();
+await registration;
+
+/**
+ * The registration this module awaited when it loaded. `@bentolabs/sdk/lambda`'s `wrapHandler`
+ * calls it so that bundlers keep this module: the package is `sideEffects: false`, and a bare
+ * `import './lambda-register.js'` is dropped from an esbuild bundle (what `sam build` makes).
+ */
+export function extensionRegistration(): Promise<void> {
+  return registration;
+}

@@ -1,20 +1,16 @@
 /**
- * The SDK's single running instance: a private `TracerProvider` with one
+ * The SDK's single running instance: a private tracer (tracer.ts) with one
  * `BentoLabsSpanProcessor`, created by `init()` or lazily by the first recording call. It is
  * never registered globally, so the host's `trace.getTracer()` never reaches it and ours never
  * reaches the host's exporters.
  */
-import type { Tracer } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-// `TracerProvider` from sdk-trace, not sdk-trace-base's `BasicTracerProvider` shim: the shim reads
-// OTEL_* sampler variables (meant for the host) and adds ~5 KB of config code to every bundle.
-import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import {
   disabledByEnvironment,
   redactKey,
   resolveLogSettings,
   resolveOptions,
   type BentoOptions,
+  MAX_TIMER_MILLIS,
   type ResolvedOptions,
 } from './config.js';
 import { asyncContextProblem } from './context.js';
@@ -26,6 +22,8 @@ import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { describeSpans, strayOpenSpans } from './open-spans.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
+import { epochNow, realClearTimeout, realSetTimeout, type Timer, unref } from './timers.js';
+import { BentoTracer } from './tracer.js';
 import { SDK_VERSION } from './version.js';
 import { resetWarnings, warnOnce } from './warnings.js';
 
@@ -33,9 +31,8 @@ const NO_ENV_FALLBACK = '; the environment is not used in place of the options i
 
 export interface Client {
   readonly options: Readonly<ResolvedOptions>;
-  readonly provider: TracerProvider;
   readonly processor: BentoLabsSpanProcessor;
-  readonly tracer: Tracer;
+  readonly tracer: BentoTracer;
   readonly startedAt: number;
 }
 
@@ -65,29 +62,24 @@ const state: State = shared<State>('client', () => ({
 
 function start(options: Readonly<ResolvedOptions>): Client {
   const processor = new BentoLabsSpanProcessor(options);
-  const provider = new TracerProvider({
-    // Explicit, so a host's OTEL_TRACES_SAMPLER or OTEL_*_LIMIT variables do not thin out our spans.
-    sampler: new AlwaysOnSampler(),
-    spanLimits: {
+  // Every span is sampled; no OTEL_* variable (meant for the host) applies to our spans.
+  const tracer = new BentoTracer(
+    processor,
+    {
       attributeCountLimit: 4096,
       attributeValueLengthLimit: options.maxAttributeValueLength + 64,
       eventCountLimit: 1024,
     },
-    resource: resourceFromAttributes({
+    {
       'service.name': options.serviceName,
       'telemetry.sdk.name': '@bentolabs/sdk',
       'telemetry.sdk.language': 'nodejs',
       'telemetry.sdk.version': SDK_VERSION,
-    }),
-    spanProcessors: [processor],
-  });
-  const client: Client = {
-    options,
-    provider,
-    processor,
-    tracer: provider.getTracer('@bentolabs/sdk', SDK_VERSION),
-    startedAt: Date.now(),
-  };
+    },
+    '@bentolabs/sdk',
+    SDK_VERSION,
+  );
+  const client: Client = { options, processor, tracer, startedAt: Date.now() };
   try {
     if (options.flushOnExit)
       state.detachExitHooks = attachExitHooks(processor, { flushMillis: options.exitFlushTimeoutMillis });
@@ -194,7 +186,7 @@ function replaceLazyClient(resolved: Readonly<ResolvedOptions>): void {
   state.client = start(resolved);
   state.startedLazily = false;
   log.debug('init() replaced the client that the first recording call had started from the environment.');
-  void old?.provider.shutdown().catch(() => undefined);
+  void old?.tracer.shutdown().catch(() => undefined);
 }
 
 function warnAboutIgnoredOptions(running: Readonly<ResolvedOptions>, resolved: Readonly<ResolvedOptions>): void {
@@ -328,15 +320,26 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   state.initError = undefined;
   state.detachExitHooks?.();
   state.detachExitHooks = undefined;
-  // Spans left open would never be exported once the provider stops: end and deliver them.
+  // Spans left open would never be exported once the tracer stops: end and deliver them.
   if (client) endStraySpans('at shutdown()');
   // "Logged once" means once per run: a re-initialised SDK may say it again.
   resetOnce();
   resetWarnings();
   if (!client) return NOT_RUNNING;
+  const startedAt = epochNow();
   const result = await client.processor
     .flush(timeoutOf(options))
     .catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
-  await client.provider.shutdown().catch(() => undefined);
+  // The processor's shutdown waits for exports still in flight (up to exportTimeoutMillis each):
+  // bounded by what is left of the caller's budget, they finish in the background past it.
+  const given = timeoutOf(options);
+  const budget = given === undefined || Number.isNaN(given) ? client.options.exportTimeoutMillis : given;
+  const left = Math.max(0, budget - (epochNow() - startedAt));
+  let timer: Timer | undefined;
+  const outOfTime = new Promise<void>((resolve) => {
+    timer = unref(realSetTimeout(resolve, Math.min(left, MAX_TIMER_MILLIS)));
+  });
+  await Promise.race([client.tracer.shutdown().catch(() => undefined), outOfTime]);
+  realClearTimeout(timer);
   return result;
 }

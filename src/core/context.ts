@@ -78,21 +78,21 @@ export const asyncContextProblem: string | undefined =
 
 /** Only where `AsyncLocalStorage` is missing: scopes last for the synchronous call, never across `await`. */
 class SyncOnlyStorage {
-  private store: Store | undefined;
+  #store: Store | undefined;
   getStore(): Store | undefined {
-    return this.store;
+    return this.#store;
   }
   run<R>(store: Store, fn: () => R): R {
-    const saved = this.store;
-    this.store = store;
+    const saved = this.#store;
+    this.#store = store;
     try {
       return fn();
     } finally {
-      this.store = saved;
+      this.#store = saved;
     }
   }
   enterWith(store: Store): void {
-    this.store = store;
+    this.#store = store;
   }
 }
 

@@ -12,11 +12,11 @@
  *   So no synchronous block is longer than encoding one slice (or one span larger than a slice).
  */
 import type { AttributeValue, Attributes } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan as OtelReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BentoProtocol } from './config.js';
 import type { ReadableSpan } from './otel-types.js';
 import { joinJsonParts, resourceSpansJson } from './otlp-json.js';
+import { encodeProtobuf } from './otlp-proto.js';
+import { runSoon } from './timers.js';
 
 export const CONTENT_TYPE: Record<BentoProtocol, string> = {
   'http/protobuf': 'application/x-protobuf',
@@ -83,15 +83,12 @@ export function takeBySize(
 
 /** Lets timers, I/O and the host's requests run between two slices of a large batch. */
 export function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  );
+  // Real timers: under a host's fake timers a faked setImmediate would stall the export.
+  return new Promise((resolve) => runSoon(resolve));
 }
 
 function encodeSlice(spans: ReadableSpan[], protocol: BentoProtocol): Uint8Array | string {
-  return protocol === 'http/json'
-    ? resourceSpansJson(spans)
-    : (ProtobufTraceSerializer.serializeRequest(spans as OtelReadableSpan[]) ?? new Uint8Array(0));
+  return protocol === 'http/json' ? resourceSpansJson(spans) : encodeProtobuf(spans);
 }
 
 /** One request body for `spans`, encoded slice by slice with the event loop running in between. */

@@ -73,8 +73,13 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
     detach();
     process.kill(process.pid, signal);
   };
+  // Set while ours was attached from inside the dispatch of a signal (a host's `once` listener
+  // removing itself as it runs): Deno, unlike Node, also calls listeners added during that dispatch,
+  // and this signal is the host's to handle. Cleared before the next one can be dispatched.
+  let attachedMidDispatch = false;
   // Only attached while no other listener exists, so this signal would have ended the process.
   const onSignal = (signal: NodeJS.Signals) => {
+    if (attachedMidDispatch) return;
     // A second signal while flushing: without the SDK the first one would already have ended it.
     if (dying) return die(signal);
     dying = true;
@@ -90,7 +95,13 @@ export function attachExitHooks(processor: BentoLabsSpanProcessor, options: Exit
     const ours = process.listeners(signal).includes(onSignal);
     if (othersListen(signal)) {
       if (ours) process.off(signal, onSignal);
-    } else if (!ours) process.on(signal, onSignal);
+    } else if (!ours) {
+      process.on(signal, onSignal);
+      attachedMidDispatch = true;
+      queueMicrotask(() => {
+        attachedMidDispatch = false;
+      });
+    }
   };
   const onNewListener = (event: string | symbol, listener: unknown) => {
     if (!isOurSignal(event) || listener === onSignal) return;

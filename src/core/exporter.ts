@@ -1,12 +1,11 @@
 /**
- * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, serialized by OpenTelemetry's
- * own OTLP serializers (protobuf by default, JSON on request), with the behaviours a BentoLabs
- * endpoint needs: requests of bounded size (see encode.ts), JSON fallback after a 415, batch
- * splitting after a 413, an actionable message for 401/403, and an outcome record for `status()`.
+ * `BentoLabsTraceExporter`: OTLP/HTTP to `${baseUrl}/v1/traces`, protobuf by default and JSON on
+ * request (otlp-proto.ts, otlp-json.ts), with the behaviours a BentoLabs endpoint needs: requests
+ * of bounded size (see encode.ts), JSON fallback after a 415, batch splitting after a 413, an
+ * actionable message for 401/403, and an outcome record for `status()`.
  */
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
@@ -14,6 +13,7 @@ import { ownLog, RateLimitedLog, type Log } from './logger.js';
 import { noteWarning } from './warnings.js';
 import type { ExportResult, ReadableSpan, SpanExporter } from './otel-types.js';
 import { jsonRejectedSpans } from './otlp-json.js';
+import { protobufRejectedSpans } from './otlp-proto.js';
 import { sendWithRetry, type SendOutcome } from './transport.js';
 import { SDK_VERSION } from './version.js';
 import { epochNow } from './timers.js';
@@ -64,9 +64,9 @@ const CONTENT_REFUSALS = new Set([400, 404, 405, 409, 410, 411, 412, 413, 414, 4
  */
 export class BentoLabsTraceExporter implements SpanExporter {
   readonly options: Readonly<ResolvedOptions>;
-  private protocol: BentoProtocol;
-  private inFlight = new Set<Promise<unknown>>();
-  private stopped = false;
+  #protocol: BentoProtocol;
+  #inFlight = new Set<Promise<unknown>>();
+  #stopped = false;
   /** The most recent request's result; `undefined` before the first. */
   lastOutcome: ExportOutcome | undefined;
   /** Error of the latest failed attempt, retries included, cleared by a success. */
@@ -78,16 +78,16 @@ export class BentoLabsTraceExporter implements SpanExporter {
    * exporter built by hand never reconfigures the SDK-wide logger. The processor logs through it too.
    */
   readonly log: Log;
-  private readonly authLog: RateLimitedLog;
-  private readonly tooLargeLog: RateLimitedLog;
-  private readonly failLog: RateLimitedLog;
+  readonly #authLog: RateLimitedLog;
+  readonly #tooLargeLog: RateLimitedLog;
+  readonly #failLog: RateLimitedLog;
 
   constructor(options: BentoOptions = {}) {
     this.options = resolveOptions(options);
     this.log = ownLog(this.options.logLevel, this.options.logger);
-    this.protocol = this.options.protocol;
+    this.#protocol = this.options.protocol;
     // A batch of 512 spans the endpoint refuses one by one must not print 512 lines.
-    this.tooLargeLog = new RateLimitedLog(
+    this.#tooLargeLog = new RateLimitedLog(
       'warn',
       10_000,
       (n) =>
@@ -96,7 +96,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       this.log,
       (n, message) => noteWarning('payload_too_large', message, n),
     );
-    this.failLog = new RateLimitedLog(
+    this.#failLog = new RateLimitedLog(
       'warn',
       10_000,
       (n) =>
@@ -105,7 +105,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
       this.log,
       (n, message) => noteWarning('export_failed', message, n),
     );
-    this.authLog = new RateLimitedLog(
+    this.#authLog = new RateLimitedLog(
       'error',
       60_000,
       (n) =>
@@ -121,7 +121,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
 
   /** The encoding in use now: `http/json` after the endpoint refused protobuf. */
   get currentProtocol(): BentoProtocol {
-    return this.protocol;
+    return this.#protocol;
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -144,7 +144,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
   exportWithTally(spans: ReadableSpan[], holdProcess = true): Promise<ExportTally> {
     // Disabled: a no-op that loses nothing, as every other entry point of a disabled SDK.
     if (!this.options.enabled) return Promise.resolve({ exported: 0, rejected: 0, lost: [] });
-    if (this.stopped || spans.length === 0) {
+    if (this.#stopped || spans.length === 0) {
       const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
       markLost(tally, 0, spans.length);
       return Promise.resolve(tally);
@@ -152,15 +152,15 @@ export class BentoLabsTraceExporter implements SpanExporter {
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
     const work = context
-      .with(suppressTracing(context.active()), () => this.sendBatch(spans, holdProcess))
+      .with(suppressTracing(context.active()), () => this.#sendBatch(spans, holdProcess))
       .catch((error: unknown) => {
         this.log.error(`Unexpected export error: ${String(error)}`);
         const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
         markLost(tally, 0, spans.length);
         return tally;
       });
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
     return work;
   }
 
@@ -171,15 +171,15 @@ export class BentoLabsTraceExporter implements SpanExporter {
    * deadline meant for one request; once a request fails in a way that would fail the next one
    * too, the rest of the batch is counted as lost at once instead of waiting out more timeouts.
    */
-  private async sendBatch(spans: ReadableSpan[], hold: boolean): Promise<ExportTally> {
+  async #sendBatch(spans: ReadableSpan[], hold: boolean): Promise<ExportTally> {
     const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
     // Requests aim at 90% of the limit, so an estimate a little low still fits.
     const target = this.options.maxExportRequestBytes * 0.9;
     let goOn = true;
     for (let start = 0; start < spans.length; ) {
       if (start > 0) await yieldToLoop();
-      const { end } = takeBySize(spans, start, this.protocol, target, this.sizeRatio[this.protocol]);
-      if (goOn) goOn = await this.deliver(spans.slice(start, end), start, tally, hold);
+      const { end } = takeBySize(spans, start, this.#protocol, target, this.#sizeRatio[this.#protocol]);
+      if (goOn) goOn = await this.#deliver(spans.slice(start, end), start, tally, hold);
       else markLost(tally, start, end - start);
       start = end;
     }
@@ -190,19 +190,19 @@ export class BentoLabsTraceExporter implements SpanExporter {
    * Real bytes per estimated byte, per encoding, learnt from each request (non-ASCII text and JSON
    * escapes make bodies larger than one byte per character), so requests keep fitting the limit.
    */
-  private readonly sizeRatio: Record<BentoProtocol, number> = { 'http/protobuf': 1, 'http/json': 1 };
+  readonly #sizeRatio: Record<BentoProtocol, number> = { 'http/protobuf': 1, 'http/json': 1 };
 
-  private learnRatio(spans: ReadableSpan[], protocol: BentoProtocol, bytes: number): void {
+  #learnRatio(spans: ReadableSpan[], protocol: BentoProtocol, bytes: number): void {
     let estimate = 512;
     for (const span of spans) estimate += estimateSpanBytes(span, protocol);
-    this.sizeRatio[protocol] = Math.min(4, Math.max(1, bytes / estimate));
+    this.#sizeRatio[protocol] = Math.min(4, Math.max(1, bytes / estimate));
   }
 
   /** Sends one chunk (halving it when it is still too large); `false` = do not send the rest. */
-  private async deliver(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
-    const protocol = this.protocol;
+  async #deliver(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
+    const protocol = this.#protocol;
     const body = await encodeSpans(spans, protocol);
-    this.learnRatio(spans, protocol, body.byteLength);
+    this.#learnRatio(spans, protocol, body.byteLength);
     if (body.byteLength === 0) {
       markLost(tally, offset, spans.length);
       return true;
@@ -210,7 +210,7 @@ export class BentoLabsTraceExporter implements SpanExporter {
     // The estimate was low (JSON escapes, say): split before sending, as proxies and collectors
     // commonly refuse bodies past a few MiB.
     if (body.byteLength > this.options.maxExportRequestBytes && spans.length > 1)
-      return this.halves(spans, offset, tally, hold);
+      return this.#halves(spans, offset, tally, hold);
     const outcome = await sendWithRetry(
       this.options.tracesUrl,
       body,
@@ -220,65 +220,60 @@ export class BentoLabsTraceExporter implements SpanExporter {
         'User-Agent': `bentolabs-sdk-node/${SDK_VERSION}`,
       },
       epochNow() + this.options.exportTimeoutMillis,
-      (error) => (this.lastAttemptError = this.redact(error)),
+      (error) => (this.lastAttemptError = this.#redact(error)),
       hold,
     );
     this.counts.requests++;
-    this.record(outcome, spans.length, protocol);
+    this.#record(outcome, spans.length, protocol);
     if (outcome.ok) {
       this.lastAttemptError = undefined;
-      const rejected = Math.min(spans.length, this.partialRejections(outcome, protocol));
+      const rejected = Math.min(spans.length, this.#partialRejections(outcome, protocol));
       tally.exported += spans.length - rejected;
       markLost(tally, offset + spans.length - rejected, rejected);
       return true;
     }
     if (outcome.status === 415 && protocol === 'http/protobuf') {
-      this.protocol = 'http/json';
+      this.#protocol = 'http/json';
       this.log.once(
         'info',
         `json-fallback:${this.options.tracesUrl}`,
         `${this.options.tracesUrl} answered 415 to protobuf; sending OTLP JSON from now on.`,
       );
-      return this.deliver(spans, offset, tally, hold);
+      return this.#deliver(spans, offset, tally, hold);
     }
     if (outcome.status === 413 && spans.length > 1) {
       this.log.info(`Endpoint answered 413 to ${spans.length} spans; retrying as two smaller requests.`);
-      return this.halves(spans, offset, tally, hold);
+      return this.#halves(spans, offset, tally, hold);
     }
     this.counts.failedRequests++;
-    if (outcome.status === 401 || outcome.status === 403) this.authLog.hit();
-    else if (outcome.status === 413) this.tooLargeLog.hit();
-    else this.failLog.hit();
+    if (outcome.status === 401 || outcome.status === 403) this.#authLog.hit();
+    else if (outcome.status === 413) this.#tooLargeLog.hit();
+    else this.#failLog.hit();
     markLost(tally, offset, spans.length);
     return outcome.status !== undefined && CONTENT_REFUSALS.has(outcome.status);
   }
 
   /** The one place a request is split in two: too large once encoded, or refused with 413. */
-  private async halves(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
+  async #halves(spans: ReadableSpan[], offset: number, tally: ExportTally, hold: boolean): Promise<boolean> {
     const half = Math.ceil(spans.length / 2);
-    if (!(await this.deliver(spans.slice(0, half), offset, tally, hold))) {
+    if (!(await this.#deliver(spans.slice(0, half), offset, tally, hold))) {
       markLost(tally, offset + half, spans.length - half);
       return false;
     }
     await yieldToLoop();
-    return this.deliver(spans.slice(half), offset + half, tally, hold);
+    return this.#deliver(spans.slice(half), offset + half, tally, hold);
   }
 
   /** OTLP partial success: the endpoint took the request but rejected some spans in it. */
-  private partialRejections(outcome: SendOutcome, protocol: BentoProtocol): number {
+  #partialRejections(outcome: SendOutcome, protocol: BentoProtocol): number {
     if (!outcome.body || outcome.body.length === 0) return 0;
     try {
-      let rejected: number;
-      let message: string | undefined;
-      if (protocol === 'http/json') ({ rejected, message } = jsonRejectedSpans(outcome.body));
-      else {
-        const response = ProtobufTraceSerializer.deserializeResponse(outcome.body);
-        rejected = Number(response.partialSuccess?.rejectedSpans ?? 0);
-        message = response.partialSuccess?.errorMessage;
-      }
+      const { rejected, message } = (protocol === 'http/json' ? jsonRejectedSpans : protobufRejectedSpans)(
+        outcome.body,
+      );
       if (rejected > 0)
         this.log.warn(
-          `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.redact(String(message))}`,
+          `Endpoint rejected ${rejected} span(s): ${message === undefined ? 'no reason given' : this.#redact(String(message))}`,
         );
       return Number.isFinite(rejected) && rejected > 0 ? rejected : 0;
     } catch {
@@ -287,12 +282,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
   }
 
   /** Gateways echo the Authorization header in error bodies; those bodies reach status() and logs. */
-  private redact(text: string): string {
+  #redact(text: string): string {
     return redactIn(text, this.options.apiKey);
   }
 
-  private record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {
-    const error = outcome.error === undefined ? undefined : this.redact(outcome.error);
+  #record(outcome: SendOutcome, spans: number, protocol: BentoProtocol): void {
+    const error = outcome.error === undefined ? undefined : this.#redact(outcome.error);
     this.lastOutcome = {
       at: Date.now(),
       ok: outcome.ok,
@@ -305,12 +300,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    await Promise.all([...this.#inFlight]);
   }
 
   async shutdown(): Promise<void> {
     await this.forceFlush();
-    this.stopped = true;
-    for (const l of [this.authLog, this.failLog, this.tooLargeLog]) l.close();
+    this.#stopped = true;
+    for (const l of [this.#authLog, this.#failLog, this.#tooLargeLog]) l.close();
   }
 }

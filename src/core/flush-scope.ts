@@ -6,6 +6,7 @@
 import type { FlushableProcessor } from './adapter-options.js';
 import { flush, peekClient } from './client.js';
 import type { FlushResult } from './processor.js';
+import { realClearTimeout, realSetTimeout, type Timer } from './timers.js';
 
 function failed(error: unknown): FlushResult {
   return { ok: false, exported: 0, dropped: 0, error: String(error) };
@@ -25,9 +26,9 @@ function flushProcessor(
         .catch(failed);
     if (typeof own.flush === 'function')
       return (processor as { flush(t: number): Promise<FlushResult> }).flush(timeoutMillis).catch(failed);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const timedOut = new Promise<FlushResult>((resolve) => {
-      timer = setTimeout(
+      timer = realSetTimeout(
         () =>
           resolve({
             ok: false,
@@ -42,7 +43,7 @@ function flushProcessor(
       (): FlushResult => ({ ok: true, exported: 0, dropped: 0 }),
       failed,
     );
-    return Promise.race([done, timedOut]).finally(() => clearTimeout(timer));
+    return Promise.race([done, timedOut]).finally(() => realClearTimeout(timer));
   } catch (error) {
     return Promise.resolve(failed(error));
   }

@@ -133,32 +133,35 @@ export function openInvocation(options: OpenInvocationOptions = {}): OpenInvocat
 // A class, not an object literal with getters and closures: Express opens one per request, and
 // the literal cost several microseconds each.
 class InvocationHandle implements OpenInvocation {
-  private readonly invocation: LiveInvocation;
-  private readonly store: Store;
-  private readonly guard: NodeJS.Timeout | undefined;
+  readonly #invocation: LiveInvocation;
+  readonly #store: Store;
+  readonly #guard: NodeJS.Timeout | undefined;
   /** `options.deadline` on the real clock. */
-  private readonly deadline: number | undefined;
-  private closing: Promise<FlushResult | undefined> | undefined;
+  readonly #deadline: number | undefined;
+  #closing: Promise<FlushResult | undefined> | undefined;
 
-  constructor(private readonly options: OpenInvocationOptions) {
+  readonly #options: OpenInvocationOptions;
+
+  constructor(options: OpenInvocationOptions) {
+    this.#options = options;
     const invocation: LiveInvocation = {
       attributes: options.attributes ?? {},
       openSpans: new Set(),
       closed: false,
       entered: options.entered === true,
     };
-    this.invocation = invocation;
-    this.store = { ...currentStore(), invocation };
+    this.#invocation = invocation;
+    this.#store = { ...currentStore(), invocation };
     // The caller computed `deadline` with its own clock (Date.now(), which a test's fake timers
     // may freeze); from here on the time it leaves is measured on the real one.
     const deadline = options.deadline === undefined ? undefined : toRealDeadline(options.deadline);
-    this.deadline = deadline;
+    this.#deadline = deadline;
     const guardMillis = options.timeoutGuardMillis ?? DEFAULT_GUARD_MILLIS;
     if ((options.flush ?? true) && deadline !== undefined && guardMillis !== false) {
       // With less time left than the guard, fire half-way instead of at once: spans opened at the
       // start would otherwise be marked timed out before the handler had a chance to finish.
       const now = epochNow();
-      this.guard = realSetTimeout(
+      this.#guard = realSetTimeout(
         () => {
           const ended = endOpen(invocation, closeTimedOut);
           log.warn(`Invocation is about to time out: ended ${ended} open span(s) as timed_out and flushing.`);
@@ -168,44 +171,44 @@ class InvocationHandle implements OpenInvocation {
       );
       // The guard must never keep an otherwise empty event loop alive: runtimes answer (or exit)
       // when the loop drains, and a held loop would make them answer only when the guard fires.
-      this.guard.unref?.();
+      this.#guard.unref?.();
     }
   }
 
   run<T>(fn: () => T): T {
-    return storage.run(this.store, fn);
+    return storage.run(this.#store, fn);
   }
 
   enter(): void {
-    storage.enterWith(this.store);
+    storage.enterWith(this.#store);
   }
 
   get active(): boolean {
-    return currentStore()?.invocation === this.invocation;
+    return currentStore()?.invocation === this.#invocation;
   }
 
   get closed(): boolean {
-    return this.invocation.closed;
+    return this.#invocation.closed;
   }
 
   fail(error: unknown): void {
-    endOpen(this.invocation, (s) => {
+    endOpen(this.#invocation, (s) => {
       recordError(s.span, error);
       closeSpan(s);
     });
   }
 
   close(): Promise<FlushResult | undefined> {
-    return (this.closing ??= this.finish().catch((error: unknown) => {
+    return (this.#closing ??= this.#finish().catch((error: unknown) => {
       log.warn(`Closing the invocation failed: ${String(error)}`);
       return undefined;
     }));
   }
 
   end(): void {
-    this.invocation.closed = true;
-    realClearTimeout(this.guard);
-    const left = endOpen(this.invocation, (s) => {
+    this.#invocation.closed = true;
+    realClearTimeout(this.#guard);
+    const left = endOpen(this.#invocation, (s) => {
       s.span.setAttribute('bentolabs.unfinished', true);
       closeSpan(s);
     });
@@ -215,14 +218,14 @@ class InvocationHandle implements OpenInvocation {
       );
   }
 
-  private async finish(): Promise<FlushResult | undefined> {
-    if (!(this.options.flush ?? true)) {
-      this.invocation.closed = true;
-      realClearTimeout(this.guard);
+  async #finish(): Promise<FlushResult | undefined> {
+    if (!(this.#options.flush ?? true)) {
+      this.#invocation.closed = true;
+      realClearTimeout(this.#guard);
       return undefined;
     }
     this.end();
-    return flushBefore(this.deadline, this.options, this.invocation);
+    return flushBefore(this.#deadline, this.#options, this.#invocation);
   }
 }
 

@@ -3,6 +3,7 @@
  * through here so that `logLevel: 'silent'` really is silent and a custom `logger` sees it all.
  */
 import { globalSlotProblem, shared } from './global.js';
+import { epochNow, realClearTimeout, realSetTimeout, type Timer, unref } from './timers.js';
 
 /** Log levels, most verbose first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -101,31 +102,45 @@ export function resetOnce(): void {
  * of a burst is never lost just because nothing happened afterwards.
  */
 export class RateLimitedLog {
-  private pending = 0;
-  private lastLogAt = 0;
-  private trailing: ReturnType<typeof setTimeout> | undefined;
+  #pending = 0;
+  #lastLogAt = 0;
+  #trailing: Timer | undefined;
+  readonly #level: Exclude<LogLevel, 'silent'>;
+  readonly #intervalMillis: number;
+  readonly #format: (count: number) => string;
+  readonly #target: Log;
+  readonly #onReport: ((count: number, message: string) => void) | undefined;
+
   constructor(
-    private readonly level: Exclude<LogLevel, 'silent'>,
-    private readonly intervalMillis: number,
-    private readonly format: (count: number) => string,
-    private readonly target: Log = log,
+    level: Exclude<LogLevel, 'silent'>,
+    intervalMillis: number,
+    format: (count: number) => string,
+    target: Log = log,
     /** Also told of every report, e.g. to list the condition in `status().warnings`. */
-    private readonly onReport?: (count: number, message: string) => void,
-  ) {}
+    onReport?: (count: number, message: string) => void,
+  ) {
+    this.#level = level;
+    this.#intervalMillis = intervalMillis;
+    this.#format = format;
+    this.#target = target;
+    this.#onReport = onReport;
+  }
 
   hit(count = 1): void {
-    this.pending += count;
-    const wait = this.intervalMillis - (Date.now() - this.lastLogAt);
+    this.#pending += count;
+    const wait = this.#intervalMillis - (epochNow() - this.#lastLogAt);
     if (wait <= 0) {
-      this.report();
+      this.#report();
       return;
     }
-    this.trailing ??= setTimeout(() => {
-      this.trailing = undefined;
-      if (this.pending > 0) this.report();
-    }, wait);
-    // Never keep a process alive for a log line.
-    this.trailing.unref?.();
+    // Real time (a host's fake timers would hold the count back), and never keeping a process
+    // alive for a log line.
+    this.#trailing ??= unref(
+      realSetTimeout(() => {
+        this.#trailing = undefined;
+        if (this.#pending > 0) this.#report();
+      }, wait),
+    );
   }
 
   /**
@@ -133,19 +148,19 @@ export class RateLimitedLog {
    * the run it belongs to, instead of surfacing later in a re-initialised SDK's logger.
    */
   close(): void {
-    if (this.pending > 0) this.report();
-    if (this.trailing) clearTimeout(this.trailing);
-    this.trailing = undefined;
+    if (this.#pending > 0) this.#report();
+    if (this.#trailing) realClearTimeout(this.#trailing);
+    this.#trailing = undefined;
   }
 
-  private report(): void {
-    if (this.trailing) clearTimeout(this.trailing);
-    this.trailing = undefined;
-    this.lastLogAt = Date.now();
-    const n = this.pending;
-    this.pending = 0;
-    const message = this.format(n);
-    this.target[this.level](message);
-    this.onReport?.(n, message);
+  #report(): void {
+    if (this.#trailing) realClearTimeout(this.#trailing);
+    this.#trailing = undefined;
+    this.#lastLogAt = epochNow();
+    const n = this.#pending;
+    this.#pending = 0;
+    const message = this.#format(n);
+    this.#target[this.#level](message);
+    this.#onReport?.(n, message);
   }
 }

@@ -83,8 +83,8 @@ export function joinJsonParts(parts: string[]): Uint8Array {
   return new TextEncoder().encode(`{"resourceSpans":[${parts.join(',')}]}`);
 }
 
-/** The `resourceSpans` entries for `spans`, as JSON text without the enclosing brackets. */
-export function resourceSpansJson(spans: ReadableSpan[]): string {
+/** `spans` by resource (by identity), then by instrumentation scope, in the order first seen. */
+export function groupSpans(spans: ReadableSpan[]): [ReadableSpan['resource'], ReadableSpan[][]][] {
   const byResource = new Map<ReadableSpan['resource'], Map<string, ReadableSpan[]>>();
   for (const s of spans) {
     let scopes = byResource.get(s.resource);
@@ -95,9 +95,14 @@ export function resourceSpansJson(spans: ReadableSpan[]): string {
     if (list) list.push(s);
     else scopes.set(scopeKey, [s]);
   }
-  const resourceSpans = [...byResource].map(([resource, scopes]) => ({
+  return [...byResource].map(([resource, scopes]) => [resource, [...scopes.values()]]);
+}
+
+/** The `resourceSpans` entries for `spans`, as JSON text without the enclosing brackets. */
+export function resourceSpansJson(spans: ReadableSpan[]): string {
+  const resourceSpans = groupSpans(spans).map(([resource, scopes]) => ({
     resource: { attributes: keyValues(resource.attributes), droppedAttributesCount: 0 },
-    scopeSpans: [...scopes.values()].map((list) => {
+    scopeSpans: scopes.map((list) => {
       const scope = list[0]!.instrumentationScope;
       return {
         scope: { name: scope.name, ...(scope.version && { version: scope.version }) },

@@ -2,7 +2,7 @@
  * Building Bento spans: attribute mapping (SPEC §4), identity precedence (§6), parent choice
  * (§5: only an open Bento span can be a parent) and per-invocation bookkeeping.
  */
-import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import { SpanStatusCode, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
 import { encodePayload, encodeProperties, safeJson, truncate } from './attributes.js';
 import type { Client } from './client.js';
 import type { IdentitySource } from './config.js';
@@ -216,14 +216,13 @@ export function startSpan(
   store: Store | undefined,
   startTime?: TimeInput,
 ): { span: Span; parent: OpenSpan | undefined } {
+  // Our innermost open span, never the host's active span (context.active() is not read).
   const parent = innermostOpen(store);
-  // ROOT_CONTEXT, not context.active(): the host's active span must never become our parent.
-  const ctx = parent ? trace.setSpan(ROOT_CONTEXT, parent.span) : ROOT_CONTEXT;
   // Names are bounded like values: a 10 MB `event` must not become a 10 MB request.
   const span = client.tracer.startSpan(
     truncate(name, client.options.maxAttributeValueLength),
     { attributes, ...(startTime !== undefined && { startTime }) },
-    ctx,
+    parent?.span,
   );
   return { span, parent };
 }

@@ -5,28 +5,17 @@
  * (test/fixtures/core/exit-diagnostics.mjs); run `npx tsup` first.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { OtlpReceiver } from '../support/receiver.js';
+import { expect, it } from 'vitest';
+
+import { useReceiverForChildren } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/exit-diagnostics.mjs', import.meta.url));
 // A hung child fails the test instead of hanging it; nothing asserts on speed (see bench/exit-time.mjs).
 const CHILD_TIMEOUT_MILLIS = 30_000;
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  if (!existsSync(`${root}dist/index.js`)) throw new Error('dist/ is missing: run `npx tsup` before this test');
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  receiver.clear();
-  receiver.setFault(undefined);
-});
+const receiver = useReceiverForChildren();
 
 function run(scenario: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {

@@ -4,29 +4,17 @@
  * dist in child processes (test/fixtures/core/exit-script.mjs); run `npx tsup` first.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../support/receiver.js';
+import { describe, expect, it } from 'vitest';
+
+import { useReceiverForChildren } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/exit-script.mjs', import.meta.url));
 // Generous: a hung child fails the test instead of hanging it, but no test asserts on speed.
 const CHILD_TIMEOUT_MILLIS = 20_000;
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`))
-    throw new Error('dist/ is missing: run `npx tsup` before this test');
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => {
-  receiver.clear();
-  receiver.setFault(undefined);
-});
+const receiver = useReceiverForChildren();
 
 interface Exit {
   code: number | null;

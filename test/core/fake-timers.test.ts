@@ -14,7 +14,7 @@ import FakeTimers from '@sinonjs/fake-timers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bentoMiddleware } from '../../src/adapters/middy.js';
 import { flush, init, runInvocation, shutdown, toolSpan, trackAi } from '../../src/index.js';
-import { captureLogger, KEY, sandboxEnv, type CapturedLog } from './helpers.js';
+import { captureLogger, KEY, sandboxEnv, useReceiver, type CapturedLog } from './helpers.js';
 
 // Taken before any test fakes them: the test's own watchdog must keep real time.
 const setRealTimeout = globalThis.setTimeout;
@@ -146,5 +146,25 @@ describe.each(fakers)('under %s', (_name, make) => {
     const result = await withinRealTime(flush({ timeoutMillis: FLUSH_TIMEOUT_MILLIS }), WATCHDOG_MILLIS, 'flush()');
     expect(result).toMatchObject({ ok: false, exported: 0 });
     expect(result.error).toMatch(/^timeout: 1 span\(s\) still pending after 300 ms/);
+  });
+});
+
+describe.each(fakers)('a batch larger than one encoding slice, under %s', (_name, make) => {
+  const receiver = useReceiver();
+
+  it('is encoded slice by slice on real time and delivered whole', async () => {
+    // 40 spans of 16 KB each: one request of ~640 KB, encoded in several slices with a turn of the
+    // event loop between them. With that turn taken on the faked setImmediate the export never ends.
+    init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'warn', logger: captureLogger() });
+    for (let i = 0; i < 40; i++) trackAi({ event: `slice-${i}`, input: 'x'.repeat(16 * 1024) });
+    const faker = make();
+    faker.install();
+    try {
+      const result = await withinRealTime(flush({ timeoutMillis: 10_000 }), WATCHDOG_MILLIS, 'flush()');
+      expect(result).toMatchObject({ ok: true, exported: 40, dropped: 0 });
+    } finally {
+      faker.uninstall();
+    }
+    expect(await receiver.waitForSpans(40)).toHaveLength(40);
   });
 });

@@ -7,7 +7,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReceivedSpan } from '../../src/dev/otlp.js';
 import { begin, flush, init, interaction, tool, toolSpan, trackAi } from '../../src/index.js';
-import { KEY, useReceiver } from './helpers.js';
+import { deliveredByName, KEY, nextTurn, one, useReceiver } from './helpers.js';
 
 const receiver = useReceiver();
 
@@ -15,19 +15,7 @@ beforeEach(() => {
   init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'silent' });
 });
 
-async function delivered(): Promise<Map<string, ReceivedSpan>> {
-  const result = await flush();
-  expect(result).toMatchObject({ ok: true, dropped: 0 });
-  return new Map(receiver.spans.map((s) => [s.name, s]));
-}
-
-function one(spans: Map<string, ReceivedSpan>, name: string): ReceivedSpan {
-  const span = spans.get(name);
-  if (!span) throw new Error(`no span "${name}" among ${[...spans.keys()].join(', ')}`);
-  return span;
-}
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const delivered = (): Promise<Map<string, ReceivedSpan>> => deliveredByName(receiver);
 
 describe('interaction() of an async generator function', () => {
   it('the trajectory stays open while the stream is consumed, parents what it records, and outputs the yielded values', async () => {

@@ -18,7 +18,7 @@ import {
   updateCurrentTrace,
   type Interaction,
 } from '../../src/index.js';
-import { captureLogger, HEX16, KEY, useReceiver } from './helpers.js';
+import { captureLogger, deliveredByName, HEX16, KEY, nextTurn, one, useReceiver } from './helpers.js';
 
 const receiver = useReceiver();
 let logger = captureLogger();
@@ -28,19 +28,7 @@ beforeEach(() => {
   init({ apiKey: KEY, baseUrl: receiver.url, logLevel: 'warn', logger });
 });
 
-async function delivered(): Promise<Map<string, ReceivedSpan>> {
-  const result = await flush();
-  expect(result).toMatchObject({ ok: true, dropped: 0 });
-  return new Map(receiver.spans.map((s) => [s.name, s]));
-}
-
-function one(spans: Map<string, ReceivedSpan>, name: string): ReceivedSpan {
-  const span = spans.get(name);
-  if (!span) throw new Error(`no span "${name}" among ${[...spans.keys()].join(', ')}`);
-  return span;
-}
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const delivered = (): Promise<Map<string, ReceivedSpan>> => deliveredByName(receiver);
 
 describe('two handle-form turns side by side', () => {
   it('started with Promise.all: neither nests under the other, both finish, nothing throws', async () => {

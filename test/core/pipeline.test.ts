@@ -66,8 +66,8 @@ describe('queue and batches', () => {
   });
 
   it('drops suppressed by the rate limit are reported later with their count', async () => {
-    // Only Date and setTimeout are faked; the scheduled export is far away and flush uses setImmediate.
-    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    // Real time: the rate limit runs on the SDK's own timers (a host's fake timers do not move it),
+    // so the trailing report comes when the 5 s interval really ends.
     start({ maxQueueSize: 2, maxExportBatchSize: 2, scheduledDelayMillis: 600_000 });
     record(7); // a burst of 5 drops: logged with its count as soon as the burst is over
     const lines = () => logger.at('warn').filter((l) => l.includes('Queue full, dropping span.'));
@@ -78,10 +78,8 @@ describe('queue and batches', () => {
     await turns(1);
     const second = status().droppedQueueFull - 5;
     expect(second).toBeGreaterThan(0);
-    vi.advanceTimersByTime(4_000);
-    expect(lines()).toHaveLength(1);
-    vi.advanceTimersByTime(1_500);
-    expect(lines()).toHaveLength(2);
+    expect(lines()).toHaveLength(1); // held back until the interval ends
+    await until(() => lines().length === 2, 'the trailing report', 15_000);
     expect(lines()[1]).toContain(` ${second} span(s) dropped`);
   });
 
@@ -470,5 +468,18 @@ describe('status() (SPEC §9)', () => {
     expect(status().initialised).toBe(true);
     await flush();
     expect(receiver.spans.map((s) => s.name)).toEqual(['before-shutdown', 'lazy-again']);
+  });
+});
+
+describe('shutdown({ timeoutMillis })', () => {
+  it('returns within its budget while an export hangs: the wait for exports in flight is bounded too', async () => {
+    // The export timeout is a minute; vitest's 5 s test timeout fails a shutdown() that waits for it.
+    start({ exportTimeoutMillis: 60_000 });
+    receiver.setFault({ kind: 'hang' });
+    record(1);
+    await flush({ timeoutMillis: 50 }); // the export is now in flight and will not be answered
+    const result = await shutdown({ timeoutMillis: 200 });
+    expect(result).toMatchObject({ ok: false, exported: 0 });
+    expect(result.error).toMatch(/^timeout/);
   });
 });

@@ -11,11 +11,14 @@
  * Runs the built dist (`npx tsup` first) on the Node.js that runs the tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpReceiver } from '../support/receiver.js';
-import { KEY } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain ESM script without types
+import { ensureBun, ensureDeno } from '../../scripts/runtimes.mjs';
+import { KEY, useReceiverForChildren } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/core/signal-host.mjs', import.meta.url));
@@ -24,16 +27,20 @@ const fixture = fileURLToPath(new URL('../fixtures/core/signal-host.mjs', import
 const HUNG_AFTER_MILLIS = 12_000;
 const NODE = process.env.BENTOLABS_SIGNALS_NODE ?? process.execPath;
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  if (!existsSync(`${root}dist/index.js`) || !existsSync(`${root}dist/index.cjs`))
-    throw new Error('dist/ is missing: run `npx tsup` before this test');
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.clear());
+/** How to start the host: a binary and the arguments before the script. */
+type Runtime = { command: () => string; args: string[]; env?: Record<string, string> };
+const node: Runtime = { command: () => NODE, args: [] };
+// Deno runs the same host through its Node compatibility (npm packages, `process` signals).
+// Its own DENO_DIR: Deno caches what it learned of a CommonJS file by path, and dist/ is rebuilt
+// before every run (a stale entry showed up as "chunk… is not defined" in the rebuilt index.cjs).
+const deno: Runtime = {
+  command: () => ensureDeno() as string,
+  args: ['run', '-A', '--quiet'],
+  env: { DENO_DIR: mkdtempSync(path.join(tmpdir(), 'bentolabs-deno-')) },
+};
+const bun: Runtime = { command: () => ensureBun() as string, args: [] };
+
+const receiver = useReceiverForChildren();
 
 interface Ending {
   code: number | null;
@@ -47,13 +54,20 @@ interface Ending {
 let runId = 0;
 
 /** Runs the host with `steps`, sends `signal` once it is ready, and reports how it ended. */
-function host(steps: string[], signal: NodeJS.Signals, sdk: 'off' | 'esm' | 'cjs'): Promise<Ending & { id: string }> {
+function host(
+  steps: string[],
+  signal: NodeJS.Signals,
+  sdk: 'off' | 'esm' | 'cjs',
+  runtime: Runtime = node,
+): Promise<Ending & { id: string }> {
   const id = `run-${++runId}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [fixture], {
+    const child = spawn(runtime.command(), [...runtime.args, fixture], {
       cwd: root,
       env: {
         ...process.env,
+        NO_COLOR: '1',
+        ...runtime.env,
         STEPS: steps.join(','),
         SIGNAL: signal,
         SDK: sdk,
@@ -117,41 +131,89 @@ const scenarios: [string, string[], Expect][] = [
   ['close-with-grace (installed before the SDK)', ['close-with-grace', 'sdk'], 'process-exit'],
 ];
 
-describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
-  it.each(scenarios)('%s: ends exactly as without the SDK', { timeout: 60_000 }, async (_name, steps, how) => {
-    const [without, withSdk] = await Promise.all([host(steps, signal, 'off'), host(steps, signal, 'esm')]);
-    // The control run shows what the host does on its own.
-    expect(without.hung).toBe(false);
-    if (how === 'signal') expect(without).toMatchObject({ code: null, signal });
-    else expect(without.signal).toBeNull();
+async function endsAsWithout(
+  steps: string[],
+  signal: NodeJS.Signals,
+  how: Expect,
+  runtime: Runtime,
+  { checkDelivery = true } = {},
+): Promise<void> {
+  const [without, withSdk] = await Promise.all([
+    host(steps, signal, 'off', runtime),
+    host(steps, signal, 'esm', runtime),
+  ]);
+  // The control run shows what the host does on its own.
+  expect(without.hung).toBe(false);
+  if (how === 'signal') expect(without).toMatchObject({ code: null, signal });
+  else expect(without.signal).toBeNull();
 
-    expect({ code: withSdk.code, signal: withSdk.signal, hung: withSdk.hung }).toEqual({
-      code: without.code,
-      signal: without.signal,
-      hung: false,
-    });
-    expect(withSdk.events).toEqual(without.events);
-
-    const spans = delivered(withSdk.id);
-    if (how === 'signal') expect(spans).toEqual(['recorded-before-signal', 'tool-before-signal']);
-    if (how === 'natural' && steps.includes('once-drain'))
-      expect(spans).toEqual(['recorded-before-signal', 'recorded-during-drain', 'tool-before-signal']);
-    if (how === 'natural' && !steps.includes('once-drain'))
-      expect(spans).toEqual(['recorded-before-signal', 'tool-before-signal']);
-    // process.exit() cannot wait: whatever was not delivered is reported, never lost silently.
-    if (how === 'process-exit' && spans.length < 3)
-      expect(withSdk.stderr).toMatch(/span\(s\) were not delivered: the process exited \(process\.exit\(\)\)/);
-  });
-});
-
-it('the CommonJS build behaves the same (signal-exit 4 and a once() drain, SIGTERM)', { timeout: 60_000 }, async () => {
-  const steps = ['signal-exit-4', 'sdk', 'once-drain'];
-  const [without, withSdk] = await Promise.all([host(steps, 'SIGTERM', 'off'), host(steps, 'SIGTERM', 'cjs')]);
   expect({ code: withSdk.code, signal: withSdk.signal, hung: withSdk.hung }).toEqual({
     code: without.code,
     signal: without.signal,
     hung: false,
   });
   expect(withSdk.events).toEqual(without.events);
-  expect(delivered(withSdk.id)).toEqual(['recorded-before-signal', 'recorded-during-drain', 'tool-before-signal']);
+
+  if (!checkDelivery) return;
+  const spans = delivered(withSdk.id);
+  if (how === 'signal') expect(spans).toEqual(['recorded-before-signal', 'tool-before-signal']);
+  if (how === 'natural' && steps.includes('once-drain'))
+    expect(spans).toEqual(['recorded-before-signal', 'recorded-during-drain', 'tool-before-signal']);
+  if (how === 'natural' && !steps.includes('once-drain'))
+    expect(spans).toEqual(['recorded-before-signal', 'tool-before-signal']);
+  // process.exit() cannot wait: whatever was not delivered is reported, never lost silently.
+  if (how === 'process-exit' && spans.length < 3)
+    expect(withSdk.stderr).toMatch(/span\(s\) were not delivered: the process exited \(process\.exit\(\)\)/);
+}
+
+describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
+  it.each(scenarios)('%s: ends exactly as without the SDK', { timeout: 60_000 }, (_name, steps, how) =>
+    endsAsWithout(steps, signal, how, node),
+  );
+});
+
+// Deno (unlike Node) also calls a listener added while a signal is being dispatched: the SDK's own,
+// put back as a host's `once` drain removes itself, then flushed and re-raised the host's signal
+// (exit 143 instead of 0). close-with-grace is left out: its own set-up throws on Deno ("Binding to
+// signal 'SIGILL' is not allowed"), with or without the SDK.
+describe.each(['SIGTERM', 'SIGINT'] as const)('Deno, %s', (signal) => {
+  it.each(scenarios.filter(([, steps]) => !steps.includes('close-with-grace')))(
+    '%s: ends exactly as without the SDK',
+    { timeout: 120_000 },
+    (_name, steps, how) => endsAsWithout(steps, signal, how, deno),
+  );
+});
+
+it.each([
+  ['Node', node],
+  ['Deno', deno],
+] as const)(
+  '%s: the CommonJS build behaves the same (signal-exit 4 and a once() drain, SIGTERM)',
+  { timeout: 120_000 },
+  async (_name, runtime) => {
+    const steps = ['signal-exit-4', 'sdk', 'once-drain'];
+    const [without, withSdk] = await Promise.all([
+      host(steps, 'SIGTERM', 'off', runtime),
+      host(steps, 'SIGTERM', 'cjs', runtime),
+    ]);
+    expect({ code: withSdk.code, signal: withSdk.signal, hung: withSdk.hung }).toEqual({
+      code: without.code,
+      signal: without.signal,
+      hung: false,
+    });
+    expect(withSdk.events).toEqual(without.events);
+    expect(delivered(withSdk.id)).toEqual(['recorded-before-signal', 'recorded-during-drain', 'tool-before-signal']);
+  },
+);
+
+// Bun emits no `removeListener` event on `process`, so when signal-exit unloads and re-raises the
+// signal the SDK's listener is not put back in time: the process still ends exactly as without the
+// SDK (checked here), but the spans recorded before that re-raised signal are not flushed (README,
+// "Signals"). Delivery is checked in every other scenario.
+describe.each(['SIGTERM', 'SIGINT'] as const)('Bun, %s', (signal) => {
+  it.each(scenarios)('%s: ends exactly as without the SDK', { timeout: 120_000 }, (_name, steps, how) =>
+    endsAsWithout(steps, signal, how, bun, {
+      checkDelivery: !(how === 'signal' && steps.some((step) => step.startsWith('signal-exit'))),
+    }),
+  );
 });

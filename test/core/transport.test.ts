@@ -7,27 +7,18 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { postOnce as fetchPost } from '../../src/core/transport-fetch.js';
 import { postOnce as nodePost } from '../../src/core/transport-node.js';
 import { createSender } from '../../src/core/transport.js';
-import { OtlpReceiver } from '../support/receiver.js';
+import { useReceiver } from './helpers.js';
 
 const EMPTY_JSON = new TextEncoder().encode('{"resourceSpans":[]}');
 const JSON_HEADERS = { 'Content-Type': 'application/json', Authorization: 'Bearer bl_pk_test_transport' };
 const PROTOBUF_HEADERS = { 'Content-Type': 'application/x-protobuf', Authorization: 'Bearer bl_pk_test_transport' };
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
-beforeEach(() => {
-  receiver.clear();
-  receiver.setFault(undefined);
-});
+// Not the SDK's client: only the receiver's hooks (a fresh, healthy receiver for each test).
+const receiver = useReceiver({ shutdownAfterEach: false });
 
 describe.each([
   ['node:http', nodePost],

@@ -7,27 +7,18 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without types
 import { ensureBun, ensureDeno, ensureEdgeTool, ensureNode } from '../../scripts/runtimes.mjs';
-import { OtlpReceiver } from '../support/receiver.js';
 import { KEY, readmeBlock, ROOT, scratchApp, start } from './helpers.js';
+import { useReceiver } from '../support/sdk-helpers.js';
 
 const SCRIPT = path.join(ROOT, 'test', 'fixtures', 'edge', 'script.mjs');
 const WORKER = path.join(ROOT, 'test', 'fixtures', 'edge', 'worker.js');
 const RUNNER = path.join(ROOT, 'test', 'fixtures', 'edge', 'miniflare-runner.mjs');
 
-let receiver: OtlpReceiver;
-beforeAll(async () => {
-  receiver = await OtlpReceiver.start();
-});
-afterAll(async () => {
-  await receiver?.close();
-});
-beforeEach(() => {
-  receiver.clear();
-  receiver.setFault(undefined);
-});
+// Not the SDK's client: only the receiver's hooks (a fresh, healthy receiver for each test).
+const receiver = useReceiver({ shutdownAfterEach: false });
 
 /** Both spans of one turn arrived, the LLM call as the child of the trajectory (found across an await). */
 async function expectTurn(turnName: string, llmName: string) {

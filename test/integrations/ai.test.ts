@@ -22,7 +22,17 @@ import { begin, propagateAttributes } from '../../src/index.js';
 import { bentoTelemetry, providerFamily } from '../../src/integrations/ai.js';
 import { wrapOpenAI } from '../../src/integrations/openai.js';
 import { ANSWER, responseModel, TOOL_ANSWER, TOOL_ARGS, USAGE } from '../support/fake-llm-server.js';
-import { json, NODE_OK, only, received, STATUS_ERROR, startSdk, useFakeLlm, useReceiver } from './helpers.js';
+import {
+  json,
+  NODE_OK,
+  only,
+  openAiLlmAttributes,
+  received,
+  STATUS_ERROR,
+  startSdk,
+  useFakeLlm,
+  useReceiver,
+} from './helpers.js';
 
 const receiver = useReceiver();
 const fake = useFakeLlm();
@@ -66,15 +76,7 @@ describe.skipIf(!NODE_OK)('bentoTelemetry (AI SDK 7)', () => {
     });
     expect(llm.parentSpanId).toBe(chain.spanId);
     expect(llm.attributes).toMatchObject({
-      'openinference.span.kind': 'llm',
-      'gen_ai.system': 'openai',
-      'gen_ai.request.model': 'gpt-test',
-      'gen_ai.response.model': responseModel('gpt-test'),
-      'output.value': ANSWER,
-      'gen_ai.usage.input_tokens': USAGE.input,
-      'gen_ai.usage.output_tokens': USAGE.output,
-      'gen_ai.usage.cache_read.input_tokens': USAGE.cached,
-      'gen_ai.usage.reasoning_tokens': USAGE.reasoning,
+      ...openAiLlmAttributes(),
       'gen_ai.response.finish_reasons': ['stop'],
     });
     expect(json(llm, 'input.value')).toMatchObject([

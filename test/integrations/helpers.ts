@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ReceivedSpan } from '../../src/dev/otlp.js';
 import { flush, init } from '../../src/index.js';
-import { FakeLlmServer } from '../support/fake-llm-server.js';
+import { ANSWER, FakeLlmServer, responseModel, USAGE } from '../support/fake-llm-server.js';
 import type { OtlpReceiver } from '../support/receiver.js';
 
 export { useReceiver, captureLogger } from '../support/sdk-helpers.js';
@@ -43,3 +43,18 @@ export function only(spans: readonly ReceivedSpan[], name: string): ReceivedSpan
 }
 
 export const json = (span: ReceivedSpan, key: string): unknown => JSON.parse(String(span.attributes[key]));
+
+/** What every OpenAI llm span answered by the fake server carries (SPEC §10), for `toMatchObject`. */
+export function openAiLlmAttributes(model = 'gpt-test'): Record<string, unknown> {
+  return {
+    'openinference.span.kind': 'llm',
+    'gen_ai.system': 'openai',
+    'gen_ai.request.model': model,
+    'gen_ai.response.model': responseModel(model),
+    'output.value': ANSWER,
+    'gen_ai.usage.input_tokens': USAGE.input,
+    'gen_ai.usage.output_tokens': USAGE.output,
+    'gen_ai.usage.cache_read.input_tokens': USAGE.cached,
+    'gen_ai.usage.reasoning_tokens': USAGE.reasoning,
+  };
+}

@@ -8,7 +8,17 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { begin, flush, propagateAttributes } from '../../src/index.js';
 import { wrapOpenAI } from '../../src/integrations/openai.js';
 import { ANSWER, CHUNKS, responseModel, TOOL_ARGS, USAGE } from '../support/fake-llm-server.js';
-import { json, NODE_OK, only, received, STATUS_ERROR, startSdk, useFakeLlm, useReceiver } from './helpers.js';
+import {
+  json,
+  NODE_OK,
+  only,
+  openAiLlmAttributes,
+  received,
+  STATUS_ERROR,
+  startSdk,
+  useFakeLlm,
+  useReceiver,
+} from './helpers.js';
 
 const receiver = useReceiver();
 const fake = useFakeLlm();
@@ -30,15 +40,7 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
 
     const span = only(await received(receiver), 'openai.chat.completions');
     expect(span.attributes).toMatchObject({
-      'openinference.span.kind': 'llm',
-      'gen_ai.system': 'openai',
-      'gen_ai.request.model': 'gpt-test',
-      'gen_ai.response.model': responseModel('gpt-test'),
-      'output.value': ANSWER,
-      'gen_ai.usage.input_tokens': USAGE.input,
-      'gen_ai.usage.output_tokens': USAGE.output,
-      'gen_ai.usage.cache_read.input_tokens': USAGE.cached,
-      'gen_ai.usage.reasoning_tokens': USAGE.reasoning,
+      ...openAiLlmAttributes(),
       'gen_ai.response.finish_reasons': ['stop'],
     });
     expect(json(span, 'input.value')).toEqual(messages);
@@ -125,15 +127,7 @@ describe.skipIf(!NODE_OK)('wrapOpenAI', () => {
     expect(spans).toHaveLength(2);
     for (const span of spans) {
       expect(span.attributes).toMatchObject({
-        'openinference.span.kind': 'llm',
-        'gen_ai.system': 'openai',
-        'gen_ai.request.model': 'gpt-test',
-        'gen_ai.response.model': responseModel('gpt-test'),
-        'output.value': ANSWER,
-        'gen_ai.usage.input_tokens': USAGE.input,
-        'gen_ai.usage.output_tokens': USAGE.output,
-        'gen_ai.usage.cache_read.input_tokens': USAGE.cached,
-        'gen_ai.usage.reasoning_tokens': USAGE.reasoning,
+        ...openAiLlmAttributes(),
       });
       expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
     }
