@@ -4,7 +4,7 @@
  * through Next's `after()` (15.1+), else the platform's `waitUntil`, else by flushing before the
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
-import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
+import { checkHybridOptions, readOption, type InvocationOptions } from '../core/adapter-options.js';
 import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 // Web streams only: `node:stream` does not exist on edge routes.
 import { webBodyEndingAfterOnce as bodyEndingAfter } from '../core/web-body.js';
@@ -112,8 +112,8 @@ async function deliver(invocation: OpenInvocation, response: unknown): Promise<u
 
 /**
  * Wraps an App Router route handler. Spans it records are delivered after the response through
- * `after()`/`waitUntil` on a serverless platform (or before the response completes where neither
- * exists), and batched normally on a long-running server. The handler's errors are rethrown
+ * `after()`/`waitUntil` where the platform has them, else before the response completes; with
+ * `serverless: false` they go out with the normal batches. The handler's errors are rethrown
  * unchanged; `redirect()`/`notFound()` pass through and are not recorded as errors.
  * @example
  * import { wrapRouteHandler } from '@bentolabs/sdk/next';
@@ -130,8 +130,12 @@ export function wrapRouteHandler<H extends RouteHandlerLike>(
     throw new TypeError(
       `wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`,
     );
-  const opening = checkHybridOptions(options, 'wrapRouteHandler()');
-  const serverless = opening.flush === true;
+  const checked = checkHybridOptions(options, 'wrapRouteHandler()');
+  // SPEC §8: `after()`/`waitUntil` where the platform has them (no added latency, on a server too),
+  // else the flush before the response completes. Only an explicit `serverless: false` keeps a
+  // route to the normal batches.
+  const serverless = options === undefined || readOption(options, 'serverless', 'wrapRouteHandler()') !== false;
+  const opening = { ...checked, flush: serverless };
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return async function (this: unknown, ...args: Parameters<H>): Promise<Awaited<ReturnType<H>>> {
     const invocation = safely('wrapRouteHandler() opening the invocation', () => openInvocation(opening));

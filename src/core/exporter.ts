@@ -4,8 +4,7 @@
  * of bounded size (see encode.ts), JSON fallback after a 415, batch splitting after a 413, an
  * actionable message for 401/403, and an outcome record for `status()`.
  */
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
+import { withoutHostTracing } from './host-context.js';
 import { redactIn, redactKey } from './api-key.js';
 import { resolveOptions, type BentoOptions, type BentoProtocol, type ResolvedOptions } from './config.js';
 import { CONTENT_TYPE, encodeSpans, estimateSpanBytes, takeBySize, yieldToLoop } from './encode.js';
@@ -151,14 +150,12 @@ export class BentoLabsTraceExporter implements SpanExporter {
     }
     // Suppressed, so a host's HTTP instrumentation neither records our request as a span of its
     // trace nor injects its `traceparent` header into it.
-    const work = context
-      .with(suppressTracing(context.active()), () => this.#sendBatch(spans, holdProcess))
-      .catch((error: unknown) => {
-        this.log.error(`Unexpected export error: ${String(error)}`);
-        const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
-        markLost(tally, 0, spans.length);
-        return tally;
-      });
+    const work = withoutHostTracing(() => this.#sendBatch(spans, holdProcess)).catch((error: unknown) => {
+      this.log.error(`Unexpected export error: ${String(error)}`);
+      const tally: ExportTally = { exported: 0, rejected: 0, lost: [] };
+      markLost(tally, 0, spans.length);
+      return tally;
+    });
     this.#inFlight.add(work);
     void work.finally(() => this.#inFlight.delete(work));
     return work;

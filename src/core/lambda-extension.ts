@@ -10,9 +10,8 @@
  * preload, `@bentolabs/sdk/lambda/register`, or the ESM `@bentolabs/sdk/lambda` entry) and the
  * wrapper (possibly the CommonJS build) can be two copies of this module in one process.
  */
-import { context } from '@opentelemetry/api';
 import { isFlushOnly, markFlushOnly } from './exit-hooks.js';
-import { suppressTracing } from '@opentelemetry/core';
+import { withoutHostTracing } from './host-context.js';
 import * as http from 'node:http';
 import { extensionState, type ExtensionState, type Held } from './lambda-state.js';
 import { lambdaEnvironment } from './config.js';
@@ -329,8 +328,7 @@ function request(
   options: { headers: Record<string, string>; body?: string; timeoutMillis?: number },
 ): Promise<Answer> {
   const [host, port] = splitHostPort(api);
-  return context.with(
-    suppressTracing(context.active()),
+  return withoutHostTracing(
     () =>
       new Promise<Answer>((resolve, reject) => {
         const req = http.request({ host, port, method, path, headers: options.headers, agent: keptAlive() }, (res) => {

@@ -58,9 +58,18 @@ const streamed = async (_req: Request) => {
   return new Response(body, { status: 201, headers: { 'content-type': 'text/plain' } });
 };
 
-describe('long-running server (no serverless platform detected)', () => {
-  it('adds no flush per request: the spans go out with the batch', async () => {
+describe('no serverless platform detected, neither after() nor waitUntil available', () => {
+  it('the response completes only after the flush (SPEC §8: "otherwise flushes before returning")', async () => {
     const POST = wrapRouteHandler(chat);
+    const res = await POST(request({ prompt: 'hi' }));
+    expect(await res.json()).toEqual({ reply: 'hello' });
+    expect(names()).toEqual(['next-llm', 'next-turn']);
+  });
+});
+
+describe('serverless: false (a long-running server that wants batching only)', () => {
+  it('adds no flush per request: the spans go out with the batch', async () => {
+    const POST = wrapRouteHandler(chat, { serverless: false });
     const res = await POST(request({ prompt: 'hi' }));
     expect(await res.json()).toEqual({ reply: 'hello' });
     expect(sdk.status()).toMatchObject({ exportRequests: 0, queueLength: 2 });
