@@ -1,8 +1,12 @@
 /**
  * `npm run bench -- lambda-latency`: what `wrapHandler` adds to a Lambda response, under AWS's
  * runtime interface client (Node 24, aws-lambda-ric 4.x; Node 22, 3.x) behind the Runtime API
- * emulator, with an OTLP sink answering 0 ms and 20 ms later. Per scenario, warm invocations of
- * the same handler:
+ * emulator, with an OTLP sink answering 0 ms and 20 ms later. The handlers are the pair in
+ * test/lambda/fixtures/bench.mjs: the same body (one `trackAi` span), wrapped and unwrapped, so they
+ * differ by the wrapper alone; a third process runs the unwrapped one with the extension
+ * registered (test/lambda/fixtures/bench-extension.mjs): the share of the extension protocol itself.
+ * Per scenario, warm invocations, in ROUNDS rounds that alternate every scenario and sink latency
+ * (a machine whose load drifts then weighs on each alike), pooled:
  *   - added response latency: p50/p95 of (runtime posted the response − event handed over),
  *     minus the same for the bare (unwrapped) handler;
  *   - on time: the share of invocations whose export the sink answered before the freeze;
@@ -21,7 +25,19 @@ import { ensureNode, ensureRic } from '../scripts/runtimes.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
 const WARMUP = 5;
-const RUNS = Number(process.env.BENCH_LAMBDA_RUNS ?? 60);
+const RUNS = Number(process.env.BENCH_LAMBDA_RUNS ?? 30);
+const ROUNDS = Number(process.env.BENCH_LAMBDA_ROUNDS ?? 4);
+const LATENCIES = [0, 20];
+const EXTENSION_ONLY = 'extension registered, handler unwrapped:';
+/** [mode, handler, env]; the first is the baseline. */
+const SCENARIOS = [
+  // The bare handler's process registers no extension (one would hold each unclaimed INVOKE).
+  ['bare', 'bench.bare', { BENTOLABS_DELIVER_AFTER_RESPONSE: 'false', BENCH_UNWRAPPED: '1' }],
+  // The extension protocol alone: the same handler, unwrapped, with the extension registered.
+  [EXTENSION_ONLY, 'bench-extension.bare', {}],
+  ['after-response', 'bench.wrapped', {}],
+  ['inline', 'bench.wrapped', { BENTOLABS_DELIVER_AFTER_RESPONSE: 'false' }],
+];
 
 /** In the `npm run bench` process: runs the measurement under Node 24 and returns its rows. */
 export async function benchLambdaLatency() {
@@ -76,7 +92,8 @@ const pct = (values, p) => {
 };
 const fmt = (n) => `${n.toFixed(2)} ms`;
 
-async function scenario(LambdaSandbox, target, sink, handler, env) {
+/** One sandbox running `handler` for WARMUP + RUNS invocations; adds its samples to `into`. */
+async function scenario(LambdaSandbox, target, sink, handler, env, into) {
   const box = await LambdaSandbox.start({
     ...target,
     taskRoot: path.join(ROOT, 'test', 'lambda', 'fixtures'),
@@ -89,53 +106,65 @@ async function scenario(LambdaSandbox, target, sink, handler, env) {
       ...env,
     },
   });
-  const latency = [];
-  const billed = [];
-  let onTime = 0;
   try {
     for (let i = 0; i < WARMUP + RUNS; i++) {
       const before = sink.answers.length;
       const r = await box.invoke({ i });
       if (r.outcome !== 'success') throw new Error(`${handler}: ${r.outcome} ${r.body}\n${box.logs}`);
       if (i < WARMUP) continue;
-      latency.push(r.respondedAt - r.startedAt);
-      billed.push(r.frozenAt - r.startedAt);
-      if (sink.answers.slice(before).some((t) => t <= r.frozenAt)) onTime++;
+      into.latency.push(r.respondedAt - r.startedAt);
+      into.billed.push(r.frozenAt - r.startedAt);
+      into.runs += 1;
+      if (sink.answers.slice(before).some((t) => t <= r.frozenAt)) into.onTime++;
     }
   } finally {
     await box.stop();
   }
   // Exports answered after a freeze land later; let them drain before the next scenario.
   await new Promise((r) => setTimeout(r, 100));
-  return { p50: pct(latency, 50), p95: pct(latency, 95), billed: pct(billed, 50), onTime: onTime / RUNS };
 }
+
+const summary = (m) => ({
+  p50: pct(m.latency, 50),
+  p95: pct(m.latency, 95),
+  billed: pct(m.billed, 50),
+  onTime: m.onTime / m.runs,
+});
 
 async function child(target, major) {
   const { LambdaSandbox } = await import(pathToFileURL(path.join(ROOT, 'test/support/runtime-api/index.ts')).href);
   const sink = await startSink();
   const rows = [];
   try {
-    for (const latencyMs of [0, 20]) {
-      sink.setLatency(latencyMs);
-      // The bare handler's process registers no extension (one would hold each unclaimed INVOKE).
-      const bare = await scenario(LambdaSandbox, target, sink, 'handlers.asyncOkBare', {
-        BENTOLABS_DELIVER_AFTER_RESPONSE: 'false',
-      });
-      const after = await scenario(LambdaSandbox, target, sink, 'handlers.asyncOk', {});
-      const inline = await scenario(LambdaSandbox, target, sink, 'handlers.asyncOk', {
-        BENTOLABS_DELIVER_AFTER_RESPONSE: 'false',
-      });
+    // Not measured: warms this process (the emulator, the sink) up, so that the first scenario
+    // measured does not pay for its JIT.
+    await scenario(LambdaSandbox, target, sink, 'bench.wrapped', {}, { latency: [], billed: [], onTime: 0, runs: 0 });
+    const samples = new Map();
+    const of = (latencyMs, mode) => {
+      const key = `${latencyMs} ${mode}`;
+      if (!samples.has(key)) samples.set(key, { latency: [], billed: [], onTime: 0, runs: 0 });
+      return samples.get(key);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const latencyMs of LATENCIES) {
+        sink.setLatency(latencyMs);
+        for (const [mode, handler, env] of SCENARIOS) {
+          await scenario(LambdaSandbox, target, sink, handler, env, of(latencyMs, mode));
+        }
+      }
+    }
+    for (const latencyMs of LATENCIES) {
+      const bare = summary(of(latencyMs, 'bare'));
       const label = `lambda nodejs${major}.x, receiver ${latencyMs} ms`;
-      for (const [mode, m] of [
-        ['after-response', after],
-        ['inline', inline],
-      ]) {
+      for (const [mode] of SCENARIOS.slice(1)) {
+        const m = summary(of(latencyMs, mode));
         rows.push({
           name: `${label}: ${mode} added latency p50 / p95`,
           bento: `${fmt(m.p50 - bare.p50)} / ${fmt(m.p95 - bare.p95)}`,
           raw: `bare ${fmt(bare.p50)} / ${fmt(bare.p95)}`,
           result: `${(m.p50 / bare.p50).toFixed(2)}× p50, ${(m.p95 / bare.p95).toFixed(2)}× p95`,
         });
+        if (mode === EXTENSION_ONLY) continue;
         rows.push({
           name: `${label}: ${mode} on time, extra billed p50`,
           bento: `${(m.onTime * 100).toFixed(0)} %, +${fmt(m.billed - bare.billed)}`,

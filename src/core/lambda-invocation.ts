@@ -12,10 +12,11 @@
  * Node 24's exits): a `beforeExit` listener of our own delivers then.
  */
 import { flushBefore, openInvocation, type InvocationOptions, type OpenInvocation } from './invocation.js';
-import { claim, heldForExport, release } from './lambda-extension.js';
+import { claim, heldForExport, holdsFreeze, invokeOverdue, release } from './lambda-extension.js';
 import { extensionState } from './lambda-state.js';
 import { deadlineOf, lambdaAttributes, type LambdaContextLike } from './lambda-context.js';
 import { log } from './logger.js';
+import { realSetImmediate } from './timers.js';
 
 /** Node 22's runtime (aws-lambda-ric 3.x) calls the function stored here on `beforeExit`. */
 const RUNTIME_BEFORE_EXIT = Symbol.for('aws.lambda.beforeExit');
@@ -34,7 +35,7 @@ export interface LambdaInvocation {
 function afterPost(fn: () => void): void {
   // Node 22's runtime posts synchronously in the promise reaction that follows ours; Node 24's
   // one `setImmediate` later: two turns cover both.
-  setImmediate(() => setImmediate(fn));
+  realSetImmediate(() => realSetImmediate(fn));
 }
 
 function describe(error: unknown): string {
@@ -96,7 +97,7 @@ class Delivery implements LambdaInvocation {
     // The runtime takes the first answer; one given after another began delivering goes a turn
     // later, so it never overtakes the first on its way to the runtime.
     const first = this.answering === undefined;
-    void this.answer().then(() => (first ? forward() : setImmediate(forward)));
+    void this.answer().then(() => (first ? forward() : realSetImmediate(forward)));
   }
 
   answerAtDrain(): void {
@@ -140,9 +141,14 @@ class Delivery implements LambdaInvocation {
       void this.flush();
       return;
     }
-    const state = extensionState();
-    const held = this.afterResponse && this.requestId !== undefined ? state.requests.get(this.requestId) : undefined;
-    if (held?.seen && !held.released) {
+    // The first invocation keeps the loop alive until its INVOKE event is read (see `claim`): if it
+    // drains with that still undecided, the event did not come in time.
+    let held = this.afterResponse ? holdsFreeze(this.requestId) : false;
+    if (held === undefined) {
+      invokeOverdue();
+      held = false;
+    }
+    if (held) {
       afterPost(() => void this.flush().finally(() => release(this.requestId)));
       return;
     }
@@ -158,7 +164,7 @@ class Delivery implements LambdaInvocation {
       if (g[RUNTIME_BEFORE_EXIT] === parked) g[RUNTIME_BEFORE_EXIT] = runtimeListener;
       // `beforeExit` fires again only if the loop had work since: a flush with nothing to send
       // settles without any I/O, and the process would then exit without the runtime's answer.
-      setImmediate(() => undefined);
+      realSetImmediate(() => undefined);
     });
   }
 }

@@ -17,6 +17,8 @@ export interface Held {
   /** The wrapper is done with the request (exported, or flushed inline). */
   released: boolean;
   wake: Array<() => void>;
+  /** Keeps the event loop alive while the first invocation waits for its INVOKE event. */
+  keepAlive?: ReturnType<typeof setTimeout>;
 }
 
 export interface ExtensionState {
@@ -29,6 +31,8 @@ export interface ExtensionState {
   invokeMissing: boolean;
   /** INVOKE events received so far. */
   invokesSeen: number;
+  /** A request answered before its INVOKE event was read, until that event arrives. */
+  unconfirmed?: string;
   wrappers: number;
   requests: Map<string, Held>;
   /** Flushes of the SDK copies in this process, for the final flush on SIGTERM. */

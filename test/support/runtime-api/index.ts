@@ -24,6 +24,12 @@ import { performance } from 'node:perf_hooks';
 
 export type ExtensionsMode = 'accept' | 'refuse' | 'no-invoke';
 
+/**
+ * When INVOKE events reach the extensions: this many milliseconds after the runtime got its event
+ * (0: together), only once the runtime has posted its response, or never.
+ */
+export type InvokeDelivery = number | 'after-response' | 'never';
+
 export interface SandboxOptions {
   /** The `node` binary (22 or 24) and the `aws-lambda-ric` package folder built for it. */
   node: string;
@@ -38,6 +44,12 @@ export interface SandboxOptions {
   env?: Record<string, string>;
   /** Lambda Managed Instances: nothing freezes; an invocation ends with its response. */
   managed?: boolean;
+  /**
+   * INVOKE events reach the extensions this much after the runtime got its event. Lambda does not
+   * order the two answers; a process busy elsewhere reads its extension's one a few turns later.
+   * (`sandbox.invokeDelivery` changes it between invocations.) @default 0
+   */
+  invokeDelayMillis?: number;
 }
 
 export interface InvokeRecord {
@@ -49,6 +61,8 @@ export interface InvokeRecord {
   startedAt: number;
   /** When the runtime's response (or error) request ended: the caller had its answer. */
   respondedAt?: number;
+  /** When the INVOKE events were sent to the extensions, if they were. */
+  invokeSentAt?: number;
   /** When the sandbox froze (or was killed). */
   frozenAt: number;
   coldStart: boolean;
@@ -68,6 +82,8 @@ interface Pending {
   deadline: number;
   timer: NodeJS.Timeout;
   responded: boolean;
+  /** Sends the INVOKE events held back until the response ('after-response'). */
+  sendInvoke?: () => void;
   resolve(record: InvokeRecord): void;
 }
 
@@ -81,6 +97,16 @@ export class LambdaSandbox {
   registrationErrors: string[] = [];
   /** How the last process ended at shutdown: 'SIGTERM', 'SIGKILL', an exit code. */
   shutdown?: { by: string; millis: number };
+  /** When the next invocations' INVOKE events reach the extensions. */
+  invokeDelivery: InvokeDelivery;
+  /** The client ports the extensions' requests came from: one per connection. */
+  readonly extensionConnections = new Set<number>();
+  /**
+   * Drops the next `event/next` that arrives on a connection used before, unanswered, as a server
+   * that closed the idle connection just as the request was sent.
+   */
+  dropReusedNext = false;
+  private readonly usedSockets = new WeakSet<object>();
   private child: ChildProcess | undefined;
   private runtimeWaiting: ServerResponse | undefined;
   private registrationOpen = true;
@@ -96,6 +122,7 @@ export class LambdaSandbox {
   private constructor(server: Server, options: SandboxOptions) {
     this.server = server;
     this.options = options;
+    this.invokeDelivery = options.extensions === 'no-invoke' ? 'never' : (options.invokeDelayMillis ?? 0);
   }
 
   static async start(options: SandboxOptions): Promise<LambdaSandbox> {
@@ -209,20 +236,28 @@ export class LambdaSandbox {
         'lambda-runtime-trace-id': traceHeader(),
       });
       runtime.end(body);
-      if (this.options.extensions !== 'no-invoke') {
-        for (const extension of this.extensions) {
-          const waiting = extension.waiting;
-          extension.waiting = undefined;
-          waiting?.writeHead(200, { 'content-type': 'application/json' }).end(
-            JSON.stringify({
-              eventType: 'INVOKE',
-              deadlineMs: deadline,
-              requestId,
-              invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:emulated-function',
-              tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-0-0;Sampled=0' },
-            }),
-          );
-        }
+      const delivery = this.invokeDelivery;
+      if (delivery !== 'never') {
+        // Taken at once: an extension handed its INVOKE is not waiting in `next`, even while the
+        // event is still on its way.
+        const waiting = this.extensions.map((e) => e.waiting);
+        for (const extension of this.extensions) extension.waiting = undefined;
+        const send = () => {
+          if (this.current?.requestId === requestId) this.current.record.invokeSentAt = performance.now();
+          for (const res of waiting)
+            res?.writeHead(200, { 'content-type': 'application/json' }).end(
+              JSON.stringify({
+                eventType: 'INVOKE',
+                deadlineMs: deadline,
+                requestId,
+                invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:emulated-function',
+                tracing: { type: 'X-Amzn-Trace-Id', value: 'Root=1-0-0;Sampled=0' },
+              }),
+            );
+        };
+        if (delivery === 'after-response') this.current.sendInvoke = send;
+        else if (delivery > 0) setTimeout(send, delivery);
+        else send();
       }
     });
   }
@@ -345,11 +380,16 @@ export class LambdaSandbox {
         respondedAt: performance.now(),
       });
       res.writeHead(202).end('{"status":"OK"}');
+      current.sendInvoke?.();
+      current.sendInvoke = undefined;
       this.maybeFreeze();
     });
   }
 
   private extensionRoute(req: IncomingMessage, res: ServerResponse, path: string): void {
+    if (req.socket.remotePort !== undefined) this.extensionConnections.add(req.socket.remotePort);
+    const used = this.usedSockets.has(req.socket);
+    this.usedSockets.add(req.socket);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -389,6 +429,11 @@ export class LambdaSandbox {
         return;
       }
       if (req.method === 'GET' && path === '/event/next') {
+        if (this.dropReusedNext && used) {
+          this.dropReusedNext = false;
+          req.socket.destroy();
+          return;
+        }
         extension.waiting = res;
         this.maybeFreeze();
         return;
