@@ -41,7 +41,9 @@ const reraised = shared('reraisedSignals', () => new Set<string>());
  */
 export function reraise(signal: NodeJS.Signals): void {
   reraised.add(signal);
-  process.kill(process.pid, signal);
+  // Through globalThis, as below: Next's edge build warns about every use of the global `process`.
+  const host = (globalThis as { process?: NodeJS.Process }).process;
+  host?.kill(host.pid, signal);
 }
 
 /**
