@@ -10,7 +10,6 @@ import {
   resolveLogSettings,
   resolveOptions,
   type BentoOptions,
-  MAX_TIMER_MILLIS,
   type ResolvedOptions,
 } from './config.js';
 import { asyncContextProblem } from './context.js';
@@ -22,7 +21,7 @@ import { shared } from './global.js';
 import { configureLogger, log, resetOnce } from './logger.js';
 import { describeSpans, strayOpenSpans } from './open-spans.js';
 import { BentoLabsSpanProcessor, type FlushResult } from './processor.js';
-import { epochNow, realClearTimeout, realSetTimeout, type Timer, unref } from './timers.js';
+import { epochNow, settleWithin } from './timers.js';
 import { BentoTracer } from './tracer.js';
 import { SDK_VERSION } from './version.js';
 import { resetWarnings, warnOnce } from './warnings.js';
@@ -327,19 +326,12 @@ export async function shutdown(options: { timeoutMillis?: number } = {}): Promis
   resetWarnings();
   if (!client) return NOT_RUNNING;
   const startedAt = epochNow();
+  const budget = client.processor.timeoutFor(timeoutOf(options));
   const result = await client.processor
-    .flush(timeoutOf(options))
+    .flush(budget)
     .catch((e: unknown) => ({ ok: false, exported: 0, dropped: 0, error: String(e) }));
   // The processor's shutdown waits for exports still in flight (up to exportTimeoutMillis each):
   // bounded by what is left of the caller's budget, they finish in the background past it.
-  const given = timeoutOf(options);
-  const budget = given === undefined || Number.isNaN(given) ? client.options.exportTimeoutMillis : given;
-  const left = Math.max(0, budget - (epochNow() - startedAt));
-  let timer: Timer | undefined;
-  const outOfTime = new Promise<void>((resolve) => {
-    timer = unref(realSetTimeout(resolve, Math.min(left, MAX_TIMER_MILLIS)));
-  });
-  await Promise.race([client.tracer.shutdown().catch(() => undefined), outOfTime]);
-  realClearTimeout(timer);
+  await settleWithin(client.tracer.shutdown(), Math.max(0, budget - (epochNow() - startedAt)));
   return result;
 }

@@ -16,7 +16,7 @@ import * as http from 'node:http';
 import { extensionState, type ExtensionState, type Held } from './lambda-state.js';
 import { lambdaEnvironment } from './config.js';
 import { log } from './logger.js';
-import { epochNow, realClearTimeout, realSetTimeout, unref } from './timers.js';
+import { epochNow, realClearTimeout, realSetTimeout, settleWithin, unref } from './timers.js';
 
 const EXTENSION_NAME = 'bentolabs';
 const REGISTER_TIMEOUT_MILLIS = 2000;
@@ -287,8 +287,7 @@ function watchSigterm(state: ExtensionState): void {
   if (typeof process.once !== 'function') return;
   const onTerm = (signal: NodeJS.Signals): void => {
     const flushes = [...state.flushers].map((flush) => flush(SIGTERM_FLUSH_MILLIS).catch(() => undefined));
-    const bounded = new Promise<void>((resolve) => unref(realSetTimeout(resolve, SIGTERM_FLUSH_MILLIS)));
-    void Promise.race([Promise.all(flushes), bounded]).then(() => {
+    void settleWithin(Promise.all(flushes), SIGTERM_FLUSH_MILLIS).then(() => {
       if (process.listeners(signal).some((l) => !isFlushOnly(l))) return;
       reraise(signal);
     });

@@ -315,7 +315,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * waiting for them any more (a drop after a flush that timed out is not lost from view).
    */
   async flush(timeoutOption?: number): Promise<FlushResult> {
-    const timeoutMillis = this.#timeoutOf(timeoutOption);
+    const timeoutMillis = this.timeoutFor(timeoutOption);
     if (!this.#enabled) return { ok: true, exported: 0, dropped: 0 };
     const target = this.#nextSeq;
     const window = this.#open;
@@ -337,7 +337,7 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
    * report, or get blamed for, each other's spans.
    */
   async flushInvocation(invocation: object, timeoutOption?: number): Promise<FlushResult> {
-    const timeoutMillis = this.#timeoutOf(timeoutOption);
+    const timeoutMillis = this.timeoutFor(timeoutOption);
     if (!this.#enabled) return { ok: true, exported: 0, dropped: 0 };
     const target = this.#nextSeq;
     this.#flushTarget = Math.max(this.#flushTarget, target);
@@ -349,7 +349,8 @@ export class BentoLabsSpanProcessor implements SpanProcessor {
     return this.#result(tally, pending, timedOut && pending > 0, timeoutMillis);
   }
 
-  #timeoutOf(option: unknown): number {
+  /** The wait a flush given `option` as its timeout gets: the export timeout when none is given. */
+  timeoutFor(option: unknown): number {
     // NaN means "not given"; Infinity and anything past the timer limit wait as long as a timer
     // can (setTimeout would fire such a timer after 1 ms and report a bogus timeout).
     return typeof option === 'number' && !Number.isNaN(option)

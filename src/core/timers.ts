@@ -108,3 +108,20 @@ export function unref<T>(timer: T): T {
 export const runSoon = (fn: () => void): Timer => realSetImmediate(fn) as unknown as Timer;
 
 export const cancelSoon = (timer: Timer): void => realClearImmediate(timer as unknown as NodeJS.Immediate);
+
+/**
+ * Resolves once `work` settles (either way) or `millis` of real time have passed, whichever comes
+ * first; the wait itself never keeps the process alive. For bounding a wait that may outlive the
+ * caller's budget (exports in flight at shutdown, the flush on Lambda's SIGTERM).
+ */
+export function settleWithin(work: Promise<unknown>, millis: number): Promise<void> {
+  let timer: Timer | undefined;
+  const outOfTime = new Promise<void>((resolve) => {
+    timer = unref(realSetTimeout(resolve, millis));
+  });
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([settled, outOfTime]).finally(() => realClearTimeout(timer));
+}
