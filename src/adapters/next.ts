@@ -1,10 +1,10 @@
 /**
  * `@bentolabs/sdk/next`: `wrapRouteHandler` gives an App Router route handler its own invocation
- * context and, on a serverless platform, delivers what it recorded without delaying the response:
+ * context and delivers what it recorded, without delaying the response where the platform allows:
  * through Next's `after()` (15.1+), else the platform's `waitUntil`, else by flushing before the
  * response is complete. `next/server` is loaded lazily, so this entry works where `next` is absent.
  */
-import { checkHybridOptions, readOption, type InvocationOptions } from '../core/adapter-options.js';
+import { checkHybridOptions, type InvocationOptions } from '../core/adapter-options.js';
 import { openInvocation, type OpenInvocation } from '../core/invocation.js';
 // Web streams only: `node:stream` does not exist on edge routes.
 import { webBodyEndingAfterOnce as bodyEndingAfter } from '../core/web-body.js';
@@ -13,10 +13,10 @@ import { safely } from '../core/safely.js';
 /** Options of `wrapRouteHandler()`. Every field is optional. */
 export interface NextOptions extends InvocationOptions {
   /**
-   * Deliver each request's spans before the platform may freeze the function. Detected from the
-   * variables serverless platforms set (`VERCEL`, `AWS_LAMBDA_FUNCTION_NAME`, `NETLIFY`, ...);
-   * `false` (e.g. `next start` on a server) leaves delivery to the normal batches.
-   * @default detectServerless() !== undefined
+   * Deliver each request's spans (through `after()`/`waitUntil`, else before the response
+   * completes). `false` (e.g. `next start` on a server that wants batching only) leaves delivery
+   * to the normal batches.
+   * @default true
    */
   serverless?: boolean;
 }
@@ -130,12 +130,11 @@ export function wrapRouteHandler<H extends RouteHandlerLike>(
     throw new TypeError(
       `wrapRouteHandler() expects a route handler function; got ${handler === null ? 'null' : typeof handler}.`,
     );
-  const checked = checkHybridOptions(options, 'wrapRouteHandler()');
   // SPEC §8: `after()`/`waitUntil` where the platform has them (no added latency, on a server too),
   // else the flush before the response completes. Only an explicit `serverless: false` keeps a
   // route to the normal batches.
-  const serverless = options === undefined || readOption(options, 'serverless', 'wrapRouteHandler()') !== false;
-  const opening = { ...checked, flush: serverless };
+  const opening = checkHybridOptions(options, 'wrapRouteHandler()', () => true);
+  const serverless = opening.flush === true;
   const call = handler as unknown as (...args: unknown[]) => unknown;
   return async function (this: unknown, ...args: Parameters<H>): Promise<Awaited<ReturnType<H>>> {
     const invocation = safely('wrapRouteHandler() opening the invocation', () => openInvocation(opening));

@@ -69,19 +69,20 @@ export function checkInvocationOptions(options: InvocationOptions | undefined, a
 
 /**
  * Options of the adapters that run both on servers and on serverless platforms (Express, Next):
- * the checked invocation fields plus `flush`, true when `serverless` is forced on or, if it is
- * not given, when a serverless platform is detected. Read once at setup: the platform does not
- * change while the process runs.
+ * the checked invocation fields plus `flush`, the `serverless` option or, when it is not given,
+ * `byDefault()` (Express: whether a serverless platform is detected). Read once at setup: the
+ * platform does not change while the process runs.
  */
 export function checkHybridOptions(
   options: (InvocationOptions & { serverless?: boolean }) | undefined,
   adapter: string,
+  byDefault: () => boolean = () => detectServerless() !== undefined,
 ): OpenInvocationOptions {
   const clean = checkInvocationOptions(options, adapter);
   const forced = options === undefined ? undefined : readOption(options, 'serverless', adapter);
   if (forced !== undefined && typeof forced !== 'boolean')
     throw new TypeError(`${adapter}: \`serverless\` must be a boolean; got ${typeof forced}.`);
-  return { ...clean, flush: (forced as boolean | undefined) ?? detectServerless() !== undefined };
+  return { ...clean, flush: (forced as boolean | undefined) ?? byDefault() };
 }
 
 /** `checkInvocationOptions` plus the fields only `runInvocation` callers pass. */
