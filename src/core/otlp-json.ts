@@ -34,10 +34,13 @@ function keyValues(attributes: Attributes): { key: string; value: JsonAnyValue }
   return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key] as AttributeValue) }));
 }
 
-const nanos = (t: HrTime) => (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
+/** Epoch nanoseconds of an `HrTime` (both encodings). */
+export const epochNanos = (t: HrTime): bigint => BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
+const nanos = (t: HrTime) => epochNanos(t).toString();
 
-// Bit 8 says whether "parent is remote" is known; bit 9 is that flag (OTLP SpanFlags).
-const flags = (ctx: SpanContext, remote: boolean | undefined) => (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0);
+/** OTLP SpanFlags: bit 8 says whether "parent is remote" is known; bit 9 is that flag (both encodings). */
+export const spanFlags = (ctx: SpanContext, remote: boolean | undefined): number =>
+  (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0);
 
 function span(s: ReadableSpan) {
   const ctx = s.spanContext();
@@ -47,7 +50,7 @@ function span(s: ReadableSpan) {
     spanId: ctx.spanId,
     ...(parent && { parentSpanId: parent.spanId }),
     ...(ctx.traceState && { traceState: ctx.traceState.serialize() }),
-    flags: flags(ctx, parent?.isRemote),
+    flags: spanFlags(ctx, parent?.isRemote),
     name: s.name,
     kind: s.kind + 1, // OTLP counts SPAN_KIND_UNSPECIFIED as 0
     startTimeUnixNano: nanos(s.startTime),
@@ -67,7 +70,7 @@ function span(s: ReadableSpan) {
       spanId: l.context.spanId,
       attributes: keyValues(l.attributes ?? {}),
       droppedAttributesCount: l.droppedAttributesCount ?? 0,
-      flags: flags(l.context, l.context.isRemote),
+      flags: spanFlags(l.context, l.context.isRemote),
     })),
     droppedLinksCount: s.droppedLinksCount,
   };

@@ -7,7 +7,7 @@
  */
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan } from './otel-types.js';
-import { groupSpans } from './otlp-json.js';
+import { epochNanos, groupSpans, spanFlags } from './otlp-json.js';
 
 const utf8 = new TextEncoder();
 
@@ -69,12 +69,11 @@ function fixed(field: number, size: 4 | 8, write: () => void): void {
   at += size;
 }
 
-const time = (field: number, t: HrTime) =>
-  fixed(field, 8, () => view.setBigUint64(at, BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]), true));
+const time = (field: number, t: HrTime) => fixed(field, 8, () => view.setBigUint64(at, epochNanos(t), true));
 
 /** Span and link flags: the sampled bit, and whether the parent/link is known to be remote. */
 const flags = (field: number, ctx: SpanContext, remote: boolean | undefined) =>
-  fixed(field, 4, () => view.setUint32(at, (ctx.traceFlags & 0xff) | 0x100 | (remote ? 0x200 : 0), true));
+  fixed(field, 4, () => view.setUint32(at, spanFlags(ctx, remote), true));
 
 /**
  * A length-delimited field written by `body`. One byte is reserved for the length; a body of
